@@ -1,0 +1,54 @@
+// ZMTP 3.x frame encoder with write batching (no I/O).
+//
+// Many small frames are packed into one batch buffer so that one write(2)
+// carries them all; a body of at least ZMI_ENCODER_ZEROCOPY_MIN bytes is
+// not copied but handed out as a second iovec that points into the
+// message. Used by one thread (the engine's).
+
+#ifndef ZMI_ENCODER_H
+#define ZMI_ENCODER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "core/msg.h"
+
+#define ZMI_ENCODER_ZEROCOPY_MIN 8192
+
+typedef struct zmi_encoder {
+    uint8_t *buf;    // batch buffer
+    size_t cap;      // its size
+    size_t off;      // first byte not yet written out
+    size_t len;      // bytes in the batch
+    zmi_msg_t big;   // message whose body is sent in place (if has_big)
+    size_t big_off;  // body bytes of big already written out
+    bool has_big;    // a zero-copy body follows the batch
+} zmi_encoder_t;
+
+// cap: batch buffer size (at least 256). Returns 0 or -ENOMEM.
+int zmi_encoder_init(zmi_encoder_t *e, size_t cap);
+// Frees the batch and any pending zero-copy message.
+void zmi_encoder_fini(zmi_encoder_t *e);
+// Appends msg as one frame (MORE and COMMAND taken from its flags). On
+// success the encoder owns msg (the caller's struct is left closed) and
+// true is returned; false means no room until the pending output is
+// written (msg untouched).
+bool zmi_encoder_push(zmi_encoder_t *e, zmi_msg_t *msg);
+// Appends raw octets (the greeting, a pre-encoded command frame). False
+// when they don't fit now.
+bool zmi_encoder_push_raw(zmi_encoder_t *e, const void *data, size_t n);
+// Fills iov with what is ready to write (at most 2 entries) and returns
+// the count; 0 when nothing is pending.
+int zmi_encoder_iov(zmi_encoder_t *e, struct iovec iov[2]);
+// Marks n octets (from the start of what zmi_encoder_iov returned) as
+// written. Releases a zero-copy message once all its body is out.
+void zmi_encoder_consumed(zmi_encoder_t *e, size_t n);
+static inline bool
+zmi_encoder_empty(const zmi_encoder_t *e)
+{
+    return e->off == e->len && !e->has_big;
+}
+
+#endif

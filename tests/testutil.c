@@ -1,0 +1,3 @@
+// Shared test helpers (see testutil.h).
+
+#include "testutil.h"
