@@ -121,11 +121,12 @@ zmi_msg_close(zmi_msg_t *m)
 void
 zmi_msg_move(zmi_msg_t *dst, zmi_msg_t *src)
 {
-    if (dst != src) {
-        if (zmi_msg_is_valid(dst))
-            zmi_msg_close(dst);
-        *dst = *src;
-    }
+    // NB: moving a part onto itself must keep it, not empty (and leak) it.
+    if (dst == src)
+        return;
+    if (zmi_msg_is_valid(dst))
+        zmi_msg_close(dst);
+    *dst = *src;
     zmi_msg_init(src);
 }
 

@@ -17,12 +17,14 @@ enum zmi_cmd_type {
     ZMI_CMD_PIPE_TERM_ACK,  // peer will send no more commands to this end
     // To a socket (target: zmi_socket_t *).
     ZMI_CMD_ATTACH_PIPE,    // a connection's pipe is ready (u.ptr: pipe)
-    ZMI_CMD_SOCKET_REAPED,  // internal: socket has finished closing
+    ZMI_CMD_IO_DONE,        // an I/O object it owned is gone (u.ptr: it)
+    ZMI_CMD_SOCKET_STOP,    // the context is terminating: wake blocked calls
     // To an I/O object (target: zmi_io_object_t *; see io_thread.h).
     ZMI_CMD_IO_START,       // begin work on the I/O thread
-    ZMI_CMD_IO_STOP,        // stop and free itself (u.i: linger ms)
+    ZMI_CMD_IO_STOP,        // stop, then free itself (u.i: linger ms)
     // To an I/O thread (target: zmi_io_thread_t *).
     ZMI_CMD_THREAD_STOP,    // leave the loop
+    ZMI_CMD_REAP,           // finish closing a socket (u.ptr: socket)
 };
 
 typedef struct zmi_cmd {

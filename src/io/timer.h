@@ -15,15 +15,16 @@ typedef void(zmi_timer_cb)(zmi_timer_t *t);
 
 struct zmi_timer {
     int64_t deadline; // absolute, zmi_clock_ms() milliseconds
-    int index;        // position in the heap, -1 when not armed
+    int index;        // position in the heap, negative when not armed
     zmi_timer_cb *cb; // called once when the deadline passes
     void *arg;        // owner's data, free for the callback to use
 };
 
 typedef struct zmi_timers {
     zmi_timer_t **heap; // heap[0] has the earliest deadline
+    zmi_timer_t **due;  // timers zmi_timers_run is about to call (cap slots)
     int count;          // armed timers
-    int cap;            // allocated slots
+    int cap;            // allocated slots (in heap and in due)
 } zmi_timers_t;
 
 void zmi_timers_init(zmi_timers_t *ts);
@@ -42,8 +43,10 @@ zmi_timer_armed(const zmi_timer_t *t)
 // Milliseconds from now until the earliest deadline (0 if already due),
 // or -1 when no timer is armed.
 int zmi_timers_timeout(const zmi_timers_t *ts, int64_t now);
-// Disarms and calls every timer whose deadline <= now. A callback may add
-// or cancel timers, including itself.
+// Disarms and calls every timer whose deadline <= now, in deadline order.
+// A callback may add or cancel timers, including itself: a timer armed by
+// a callback fires on a later run (even if already due), and cancelling or
+// re-arming a due timer not yet called withdraws its call. Not re-entrant.
 void zmi_timers_run(zmi_timers_t *ts, int64_t now);
 
 #endif

@@ -1,0 +1,147 @@
+// Task worker: the middle stage of the zguide's parallel pipeline.
+//
+// It pulls tasks from the ventilator (tcp://localhost:5557), "works" by
+// sleeping for the task's workload in milliseconds (at most 10 ms), and pushes
+// an empty result to the sink (tcp://localhost:5558). Run as many as you like;
+// each stops after N tasks, or when no task has come for a while, so that a
+// demo ends by itself.
+
+#include <zmsg.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_IDLE_MS 2000
+#define MAX_WORK_MS 10
+
+// Prints what failed with zmsg's description of the error and exits 1.
+static void
+die(const char *what)
+{
+    fprintf(stderr, "taskwork: %s: %s\n", what, zmsg_strerror(zmsg_errno()));
+    exit(1);
+}
+
+static void
+usage(void)
+{
+    fprintf(stderr,
+        "usage: taskwork [-n TASKS] [-t MS] [-h]\n"
+        "  -n TASKS  stop after this many tasks (default 0: no limit)\n"
+        "  -t MS     stop when no task came for MS milliseconds "
+        "(default %d)\n",
+        DEFAULT_IDLE_MS);
+    exit(2);
+}
+
+// Parses a non-negative decimal int; returns -1 if text is not one.
+static int
+parse_count(const char *text)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < 0 || v > INT_MAX)
+        return -1;
+    return (int) v;
+}
+
+// Sleeps for ms milliseconds, resuming after signals.
+static void
+work(int ms)
+{
+    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+int
+main(int argc, char *argv[])
+{
+    int max_tasks = 0;
+    int idle_ms = DEFAULT_IDLE_MS;
+    int opt;
+    while ((opt = getopt(argc, argv, "hn:t:")) != -1) {
+        switch (opt) {
+        case 'n':
+            if ((max_tasks = parse_count(optarg)) < 0)
+                usage();
+            break;
+        case 't':
+            if ((idle_ms = parse_count(optarg)) < 0)
+                usage();
+            break;
+        default:
+            usage();
+        }
+    }
+    if (optind != argc)
+        usage();
+
+    void *ctx = zmsg_ctx_new();
+    if (!ctx)
+        die("zmsg_ctx_new");
+
+    void *receiver = zmsg_socket(ctx, ZMSG_PULL);
+    if (!receiver)
+        die("zmsg_socket");
+    // A receive that waits longer than idle_ms fails with EAGAIN, which this
+    // worker takes as "the batch is over".
+    if (zmsg_setsockopt(receiver, ZMSG_RCVTIMEO, &idle_ms, sizeof idle_ms) != 0)
+        die("zmsg_setsockopt ZMSG_RCVTIMEO");
+    if (zmsg_connect(receiver, "tcp://localhost:5557") != 0)
+        die("zmsg_connect tcp://localhost:5557");
+
+    void *sender = zmsg_socket(ctx, ZMSG_PUSH);
+    if (!sender)
+        die("zmsg_socket");
+    // The last results must still reach the sink after we close. zmsg's
+    // default linger is already 1000 ms (libzmq's is forever), which is
+    // plenty on localhost; setting it here makes that explicit.
+    int linger = 1000;
+    if (zmsg_setsockopt(sender, ZMSG_LINGER, &linger, sizeof linger) != 0)
+        die("zmsg_setsockopt ZMSG_LINGER");
+    if (zmsg_connect(sender, "tcp://localhost:5558") != 0)
+        die("zmsg_connect tcp://localhost:5558");
+
+    int done = 0;
+    while (max_tasks == 0 || done < max_tasks) {
+        char task[16];
+        int size = zmsg_recv(receiver, task, sizeof task - 1, 0);
+        if (size < 0) {
+            if (zmsg_errno() == EAGAIN)
+                break; // Idle for idle_ms: no more tasks are coming.
+            die("zmsg_recv");
+        }
+        if ((size_t) size >= sizeof task)
+            size = (int) sizeof task - 1; // Truncated: not one of ours.
+        task[size] = '\0';
+
+        int ms = atoi(task);
+        if (ms < 0)
+            ms = 0;
+        if (ms > MAX_WORK_MS)
+            ms = MAX_WORK_MS;
+        work(ms);
+
+        if (zmsg_send(sender, "", 0, 0) != 0)
+            die("zmsg_send result");
+        done++;
+        putchar('.');
+        fflush(stdout);
+    }
+    printf("\ntaskwork: %d tasks done\n", done);
+
+    if (zmsg_close(receiver) != 0)
+        die("zmsg_close");
+    if (zmsg_close(sender) != 0)
+        die("zmsg_close");
+    if (zmsg_ctx_term(ctx) != 0)
+        die("zmsg_ctx_term");
+    return 0;
+}

@@ -1,0 +1,457 @@
+// The ZMTP engine of one connection (see engine.h).
+//
+// Input: one read(2) fills a 64 KiB buffer and the decoder cuts every frame
+// out of it; a body bigger than the buffer is read straight into its
+// message. Output: the encoder packs as many queued parts as fit into one
+// batch and one writev(2) sends it; big bodies go out without a copy.
+// Runs on the session's I/O thread. Every path that fails hands the error
+// to the session, which destroys the engine: after engine_fail() returns,
+// nothing here touches the engine again.
+
+#include "transport/engine.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "codec/decoder.h"
+#include "codec/encoder.h"
+#include "codec/greeting.h"
+#include "codec/zmtp_cmd.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "transport/session.h"
+
+#define ENGINE_IN_BATCH 65536
+#define ENGINE_OUT_BATCH 65536
+// Writes per readiness event, so one busy peer can't starve the others.
+#define ENGINE_MAX_WRITES 16
+
+enum engine_state {
+    ENGINE_GREETING,  // waiting for the peer's 64-byte greeting
+    ENGINE_HANDSHAKE, // waiting for the peer's READY
+    ENGINE_ACTIVE,    // exchanging messages
+    ENGINE_FAILING,   // flushing an ERROR command, then closing
+};
+
+struct zmi_engine {
+    zmi_session_t *session;   // owner
+    zmi_io_thread_t *io;      // our thread
+    const zmi_options_t *opts; // the session's options
+    int fd;                   // the connection
+    zmi_io_handle_t *handle;  // fd in the reactor
+    enum engine_state state;  // handshake progress
+    uint8_t greeting[ZMI_ZMTP_GREETING_SIZE]; // peer greeting so far
+    size_t greeting_have;     // its octets received
+    int peer_minor;           // peer's ZMTP minor version
+    zmi_decoder_t dec;        // frames in
+    zmi_encoder_t enc;        // frames out
+    uint8_t *inbuf;           // read buffer
+    size_t in_pos;            // first unprocessed octet in inbuf
+    size_t in_len;            // octets in inbuf
+    zmi_msg_t stalled;        // inbound part the session couldn't take
+    bool has_stalled;         // stalled holds a part
+    zmi_msg_t out_msg;        // outbound part the encoder couldn't take
+    bool has_out_msg;         // out_msg holds a part
+    bool output_active;       // pollout is set
+    zmi_timer_t handshake_timer; // drops a peer that never finishes
+    unsigned long long frames_out; // frames sent (for tests)
+};
+
+static void engine_in_event(void *arg);
+static void engine_out_event(void *arg);
+
+static const zmi_io_events_t engine_events = { engine_in_event,
+                                               engine_out_event };
+
+static void
+engine_fail(zmi_engine_t *e, int err)
+{
+    zmi_session_engine_error(e->session, err);
+}
+
+static void
+engine_handshake_expired(zmi_timer_t *t)
+{
+    zmi_engine_t *e = t->arg;
+    engine_fail(e, -ETIMEDOUT);
+}
+
+zmi_engine_t *
+zmi_engine_new(zmi_session_t *session, zmi_io_thread_t *io, int fd,
+               const zmi_options_t *opts)
+{
+    zmi_engine_t *e = calloc(1, sizeof(*e));
+    if (e == NULL) {
+        close(fd);
+        return NULL;
+    }
+    e->inbuf = malloc(ENGINE_IN_BATCH);
+    if (e->inbuf == NULL || zmi_encoder_init(&e->enc, ENGINE_OUT_BATCH) != 0) {
+        free(e->inbuf);
+        free(e);
+        close(fd);
+        return NULL;
+    }
+    e->session = session;
+    e->io = io;
+    e->opts = opts;
+    e->fd = fd;
+    zmi_decoder_init(&e->dec, opts->maxmsgsize);
+    zmi_timer_init(&e->handshake_timer, engine_handshake_expired, e);
+    e->handle = zmi_reactor_add(io->reactor, fd, &engine_events, e);
+    if (e->handle == NULL) {
+        zmi_decoder_fini(&e->dec);
+        zmi_encoder_fini(&e->enc);
+        free(e->inbuf);
+        free(e);
+        close(fd);
+        return NULL;
+    }
+    // Greeting and READY leave together: with the NULL mechanism READY
+    // does not depend on the peer's greeting (libzmq does the same), so
+    // the handshake costs one round trip.
+    uint8_t hello[ZMI_ZMTP_GREETING_SIZE + 512];
+    zmi_greeting_encode(hello);
+    ssize_t n = zmi_zmtp_encode_ready(
+        hello + ZMI_ZMTP_GREETING_SIZE, sizeof(hello) - ZMI_ZMTP_GREETING_SIZE,
+        opts->type, opts->routing_id_size ? opts->routing_id : NULL,
+        opts->routing_id_size);
+    ZMI_ASSERT(n > 0);
+    zmi_encoder_push_raw(&e->enc, hello, ZMI_ZMTP_GREETING_SIZE + (size_t) n);
+    if (opts->handshake_ivl > 0)
+        zmi_timers_add(&io->timers, &e->handshake_timer,
+                       zmi_clock_ms() + opts->handshake_ivl);
+    zmi_reactor_set_pollin(io->reactor, e->handle);
+    e->output_active = true;
+    zmi_reactor_set_pollout(io->reactor, e->handle);
+    atomic_fetch_add(&io->load, 1);
+    return e;
+}
+
+void
+zmi_engine_destroy(zmi_engine_t *e)
+{
+    zmi_timers_cancel(&e->io->timers, &e->handshake_timer);
+    zmi_reactor_rm(e->io->reactor, e->handle);
+    close(e->fd);
+    zmi_decoder_fini(&e->dec);
+    zmi_encoder_fini(&e->enc);
+    if (e->has_stalled)
+        zmi_msg_close(&e->stalled);
+    if (e->has_out_msg)
+        zmi_msg_close(&e->out_msg);
+    free(e->inbuf);
+    atomic_fetch_sub(&e->io->load, 1);
+    free(e);
+}
+
+bool
+zmi_engine_drained(const zmi_engine_t *e)
+{
+    return zmi_encoder_empty(&e->enc) && !e->has_out_msg;
+}
+
+unsigned long long
+zmi_engine_frames_out(const zmi_engine_t *e)
+{
+    return e->frames_out;
+}
+
+static void
+engine_want_output(zmi_engine_t *e)
+{
+    if (!e->output_active) {
+        e->output_active = true;
+        zmi_reactor_set_pollout(e->io->reactor, e->handle);
+    }
+}
+
+// Queues an ERROR command and closes once it is written (RFC 37: the
+// server replies ERROR to an unacceptable READY, then closes).
+static void
+engine_send_error(zmi_engine_t *e, const char *reason)
+{
+    uint8_t buf[300];
+    ssize_t n = zmi_zmtp_encode_error(buf, sizeof(buf), reason);
+    e->state = ENGINE_FAILING;
+    zmi_reactor_reset_pollin(e->io->reactor, e->handle);
+    if (n > 0)
+        zmi_encoder_push_raw(&e->enc, buf, (size_t) n);
+    engine_want_output(e);
+}
+
+// The peer's READY arrived. Returns false if the engine failed.
+static bool
+engine_on_ready(zmi_engine_t *e, const zmi_zmtp_cmd_t *cmd)
+{
+    zmi_ready_t r;
+    if (zmi_zmtp_parse_ready(cmd->data, cmd->size, &r) != 0) {
+        engine_fail(e, -EPROTO);
+        return false;
+    }
+    if (!zmi_zmtp_socket_types_compatible(e->opts->type, r.socket_type)) {
+        engine_send_error(e, "Invalid socket type");
+        return true;
+    }
+    zmi_timers_cancel(&e->io->timers, &e->handshake_timer);
+    e->state = ENGINE_ACTIVE;
+    zmi_session_engine_ready(e->session);
+    // Parts queued before the connection existed can go now. NB: only
+    // ask for POLLOUT here; writing now could fail and free the engine
+    // under the caller.
+    engine_want_output(e);
+    return true;
+}
+
+static void
+engine_reply_pong(zmi_engine_t *e, const zmi_zmtp_cmd_t *cmd)
+{
+    uint16_t ttl;
+    const uint8_t *ctx;
+    size_t ctx_size;
+    if (zmi_zmtp_parse_ping(cmd->data, cmd->size, &ttl, &ctx, &ctx_size) != 0)
+        return;
+    uint8_t buf[64];
+    ssize_t n = zmi_zmtp_encode_pong(buf, sizeof(buf), ctx, ctx_size);
+    // NB: a PONG that doesn't fit now is skipped; the peer's next PING
+    // gets one, and any traffic counts as life anyway.
+    if (n > 0 && zmi_encoder_push_raw(&e->enc, buf, (size_t) n))
+        engine_want_output(e);
+}
+
+// One frame from the decoder. Returns false when input must stop: the
+// session is full (frame kept) or the engine failed (*alive false).
+static bool
+engine_on_frame(zmi_engine_t *e, zmi_msg_t *frame, bool *alive)
+{
+    if (frame->flags & ZMI_MSG_COMMAND) {
+        zmi_zmtp_cmd_t cmd;
+        int rc = zmi_zmtp_parse_cmd(zmi_msg_data(frame), zmi_msg_size(frame),
+                                    &cmd);
+        bool ok = true;
+        if (rc != 0) {
+            engine_fail(e, -EPROTO);
+            ok = false;
+        } else if (e->state == ENGINE_HANDSHAKE) {
+            if (cmd.kind == ZMI_ZMTP_READY) {
+                ok = engine_on_ready(e, &cmd);
+            } else {
+                engine_fail(e, -EPROTO);
+                ok = false;
+            }
+        } else if (cmd.kind == ZMI_ZMTP_PING) {
+            engine_reply_pong(e, &cmd);
+        } else if (cmd.kind == ZMI_ZMTP_ERROR || cmd.kind == ZMI_ZMTP_READY) {
+            engine_fail(e, -EPROTO);
+            ok = false;
+        }
+        // PONG, SUBSCRIBE/CANCEL (not for these socket types) and unknown
+        // commands are ignored.
+        zmi_msg_close(frame);
+        *alive = ok;
+        return ok && e->state == ENGINE_ACTIVE;
+    }
+    if (e->state != ENGINE_ACTIVE) {
+        zmi_msg_close(frame);
+        engine_fail(e, -EPROTO);
+        *alive = false;
+        return false;
+    }
+    if (!zmi_session_push(e->session, frame)) {
+        e->stalled = *frame;
+        e->has_stalled = true;
+        zmi_reactor_reset_pollin(e->io->reactor, e->handle);
+        return false;
+    }
+    return true;
+}
+
+// Takes greeting octets from the buffer. Returns false if the engine
+// failed.
+static bool
+engine_greeting(zmi_engine_t *e)
+{
+    size_t want = ZMI_ZMTP_GREETING_SIZE - e->greeting_have;
+    size_t avail = e->in_len - e->in_pos;
+    size_t n = avail < want ? avail : want;
+    memcpy(e->greeting + e->greeting_have, e->inbuf + e->in_pos, n);
+    e->greeting_have += n;
+    e->in_pos += n;
+    // Drop a non-ZMTP-3 peer as soon as its first octets say so.
+    if (zmi_greeting_check_prefix(e->greeting, e->greeting_have) != 0) {
+        engine_fail(e, -EPROTO);
+        return false;
+    }
+    if (e->greeting_have < ZMI_ZMTP_GREETING_SIZE)
+        return true;
+    zmi_greeting_t g;
+    if (zmi_greeting_decode(e->greeting, &g) != 0) {
+        engine_fail(e, -EPROTO);
+        return false;
+    }
+    e->peer_minor = g.minor;
+    e->state = ENGINE_HANDSHAKE;
+    return true;
+}
+
+// Decodes buffered input until it runs out or the session is full.
+// Returns false if the engine failed.
+static bool
+engine_process_input(zmi_engine_t *e)
+{
+    bool pushed = false;
+    while (e->in_pos < e->in_len) {
+        if (e->state == ENGINE_GREETING) {
+            if (!engine_greeting(e))
+                return false;
+            continue;
+        }
+        size_t used;
+        zmi_msg_t frame;
+        int rc = zmi_decoder_decode(&e->dec, e->inbuf + e->in_pos,
+                                    e->in_len - e->in_pos, &used, &frame);
+        e->in_pos += used;
+        if (rc < 0) {
+            engine_fail(e, rc);
+            return false;
+        }
+        if (rc == 0)
+            break;
+        bool alive = true;
+        bool go_on = engine_on_frame(e, &frame, &alive);
+        if (!alive)
+            return false;
+        pushed = true;
+        if (!go_on)
+            break;
+    }
+    if (pushed)
+        zmi_session_flush(e->session);
+    return true;
+}
+
+static void
+engine_in_event(void *arg)
+{
+    zmi_engine_t *e = arg;
+    if (e->has_stalled || e->state == ENGINE_FAILING)
+        return;
+    uint8_t *target = e->inbuf;
+    size_t cap = ENGINE_IN_BATCH;
+    if (e->state == ENGINE_ACTIVE)
+        zmi_decoder_read_target(&e->dec, e->inbuf, ENGINE_IN_BATCH, &target,
+                                &cap);
+    ssize_t n = read(e->fd, target, cap);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return;
+        engine_fail(e, -errno);
+        return;
+    }
+    if (n == 0) {
+        engine_fail(e, -ECONNRESET);
+        return;
+    }
+    if (target != e->inbuf) {
+        // Read straight into a big body: let the decoder count it.
+        size_t used;
+        zmi_msg_t frame;
+        int rc = zmi_decoder_decode(&e->dec, target, (size_t) n, &used, &frame);
+        if (rc < 0) {
+            engine_fail(e, rc);
+            return;
+        }
+        if (rc == 1) {
+            bool alive = true;
+            bool go_on = engine_on_frame(e, &frame, &alive);
+            if (!alive)
+                return;
+            zmi_session_flush(e->session);
+            (void) go_on;
+        }
+        return;
+    }
+    e->in_pos = 0;
+    e->in_len = (size_t) n;
+    engine_process_input(e);
+}
+
+void
+zmi_engine_restart_input(zmi_engine_t *e)
+{
+    if (!e->has_stalled)
+        return;
+    if (!zmi_session_push(e->session, &e->stalled))
+        return;
+    e->has_stalled = false;
+    if (!engine_process_input(e))
+        return;
+    if (!e->has_stalled) {
+        zmi_session_flush(e->session);
+        zmi_reactor_set_pollin(e->io->reactor, e->handle);
+    }
+}
+
+// Moves queued parts into the encoder's batch.
+static void
+engine_fill(zmi_engine_t *e)
+{
+    if (e->state != ENGINE_ACTIVE)
+        return;
+    for (;;) {
+        if (!e->has_out_msg) {
+            if (!zmi_session_pull(e->session, &e->out_msg))
+                return;
+            e->has_out_msg = true;
+        }
+        if (!zmi_encoder_push(&e->enc, &e->out_msg))
+            return;
+        e->has_out_msg = false;
+        e->frames_out++;
+    }
+}
+
+static void
+engine_out_event(void *arg)
+{
+    zmi_engine_t *e = arg;
+    for (int i = 0; i < ENGINE_MAX_WRITES; i++) {
+        engine_fill(e);
+        struct iovec iov[2];
+        int cnt = zmi_encoder_iov(&e->enc, iov);
+        if (cnt == 0) {
+            e->output_active = false;
+            zmi_reactor_reset_pollout(e->io->reactor, e->handle);
+            if (e->state == ENGINE_FAILING)
+                engine_fail(e, -EPROTO);
+            else
+                zmi_session_engine_drained(e->session);
+            return;
+        }
+        ssize_t n = writev(e->fd, iov, cnt);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                break;
+            engine_fail(e, -errno);
+            return;
+        }
+        zmi_encoder_consumed(&e->enc, (size_t) n);
+    }
+    // Still more to write: wait for the fd.
+    engine_want_output(e);
+}
+
+void
+zmi_engine_restart_output(zmi_engine_t *e)
+{
+    if (e->output_active && e->state != ENGINE_ACTIVE)
+        return;
+    // Write at once instead of waiting a reactor turn for POLLOUT: the
+    // socket is almost always writable.
+    e->output_active = true;
+    zmi_reactor_set_pollout(e->io->reactor, e->handle);
+    engine_out_event(e);
+}
