@@ -140,6 +140,12 @@ ZMSG_EXPORT int zmsg_msg_set(zmsg_msg_t *msg, int property, int optval);
 #define ZMSG_HEARTBEAT_TIMEOUT 77
 #define ZMSG_CONNECT_TIMEOUT 79
 
+// zmsg extensions, numbered away from libzmq's options.
+// REQ: resend a pending request to the next peer after this many ms
+// without a reply, or at once when its peer's connection drops (0: off).
+// Only for idempotent requests: a request may then be served twice.
+#define ZMSG_REQ_RESEND_IVL 1000
+
 // Send and receive flags.
 #define ZMSG_DONTWAIT 1
 #define ZMSG_SNDMORE 2

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <string.h>
@@ -134,4 +135,160 @@ int64_t
 zt_now_ms(void)
 {
     return zmi_clock_ms();
+}
+
+const uint8_t zt_greeting31[64] = { 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0x7F,
+                                    3,    1, 'N', 'U', 'L', 'L' };
+
+static void
+zt_raw_timeout(int fd)
+{
+    struct timeval tv = { .tv_sec = ZT_TIMEOUT_MS / 1000 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+int
+zt_raw_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    zt_raw_timeout(fd);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t) port);
+    assert_int_equal(connect(fd, (struct sockaddr *) &a, sizeof(a)), 0);
+    return fd;
+}
+
+int
+zt_raw_listen(char *ep, size_t cap)
+{
+    int fd;
+    zt_refusing_port(ep, cap, &fd);
+    assert_int_equal(listen(fd, 8), 0);
+    return fd;
+}
+
+int
+zt_raw_accept(int lfd)
+{
+    zt_raw_timeout(lfd);
+    int fd = accept(lfd, NULL, NULL);
+    assert_true(fd >= 0);
+    zt_raw_timeout(fd);
+    return fd;
+}
+
+void
+zt_raw_send(int fd, const void *data, size_t n)
+{
+    assert_int_equal(send(fd, data, n, MSG_NOSIGNAL), (ssize_t) n);
+}
+
+void
+zt_raw_handshake(int fd, const char *type)
+{
+    zt_raw_send(fd, zt_greeting31, sizeof(zt_greeting31));
+    uint8_t ready[64];
+    size_t tlen = strlen(type);
+    size_t n = 0;
+    ready[n++] = 0x04;
+    ready[n++] = (uint8_t) (1 + 5 + 1 + 11 + 4 + tlen);
+    ready[n++] = 5;
+    memcpy(ready + n, "READY", 5);
+    n += 5;
+    ready[n++] = 11;
+    memcpy(ready + n, "Socket-Type", 11);
+    n += 11;
+    memset(ready + n, 0, 3);
+    n += 3;
+    ready[n++] = (uint8_t) tlen;
+    memcpy(ready + n, type, tlen);
+    n += tlen;
+    zt_raw_send(fd, ready, n);
+}
+
+// Reads exactly n bytes or fails.
+static void
+zt_raw_read(int fd, void *buf, size_t n)
+{
+    size_t have = 0;
+    while (have < n) {
+        ssize_t r = recv(fd, (char *) buf + have, n - have, 0);
+        if (r <= 0)
+            fail_msg("raw read: %s", r == 0 ? "closed" : strerror(errno));
+        have += (size_t) r;
+    }
+}
+
+// Reads one frame header and body; returns the size.
+static size_t
+zt_raw_frame(int fd, char *buf, size_t cap, int *flags)
+{
+    uint8_t hdr[9];
+    zt_raw_read(fd, hdr, 2);
+    *flags = hdr[0];
+    uint64_t size = hdr[1];
+    if (hdr[0] & 0x02) {
+        zt_raw_read(fd, hdr + 2, 7);
+        size = 0;
+        for (int i = 1; i < 9; i++)
+            size = (size << 8) | hdr[i];
+    }
+    assert_true(size < cap);
+    zt_raw_read(fd, buf, (size_t) size);
+    buf[size] = '\0';
+    return (size_t) size;
+}
+
+void
+zt_raw_read_handshake(int fd)
+{
+    uint8_t g[64];
+    zt_raw_read(fd, g, sizeof(g));
+    assert_int_equal(g[0], 0xFF);
+    assert_int_equal(g[10], 3);
+    char body[512];
+    int flags;
+    zt_raw_frame(fd, body, sizeof(body), &flags);
+    assert_int_equal(flags & 0x04, 0x04);
+    assert_memory_equal(body, "\x05READY", 6);
+}
+
+void
+zt_raw_send_frame(int fd, const char *data, int more)
+{
+    size_t n = strlen(data);
+    assert_true(n < 256);
+    uint8_t hdr[2] = { (uint8_t) (more ? 0x01 : 0x00), (uint8_t) n };
+    zt_raw_send(fd, hdr, 2);
+    if (n > 0)
+        zt_raw_send(fd, data, n);
+}
+
+size_t
+zt_raw_recv_frame(int fd, char *buf, size_t cap, int *flags)
+{
+    return zt_raw_frame(fd, buf, cap, flags);
+}
+
+size_t
+zt_raw_expect_closed(int fd, uint8_t *buf, size_t cap)
+{
+    size_t have = 0;
+    for (;;) {
+        uint8_t tmp[512];
+        ssize_t n = recv(fd, tmp, sizeof(tmp), 0);
+        if (n == 0 || (n < 0 && errno == ECONNRESET))
+            break;
+        if (n < 0)
+            fail_msg("connection not closed by zmsg: %s", strerror(errno));
+        size_t take = (size_t) n < cap - have ? (size_t) n : cap - have;
+        memcpy(buf + have, tmp, take);
+        have += take;
+    }
+    close(fd);
+    return have;
 }

@@ -40,4 +40,28 @@ void zt_refusing_port(char *ep, size_t cap, int *fd);
 // Milliseconds from a monotonic clock.
 int64_t zt_now_ms(void);
 
+// Raw ZMTP peers built by hand, to test what zmsg does with bytes a real
+// library would never send.
+extern const uint8_t zt_greeting31[64];
+// A blocking tcp client of 127.0.0.1:port with a ZT_TIMEOUT_MS receive
+// timeout.
+int zt_raw_connect(int port);
+// A blocking listener on 127.0.0.1, ephemeral port; writes its endpoint.
+int zt_raw_listen(char *ep, size_t cap);
+// accept() with the receive timeout set.
+int zt_raw_accept(int lfd);
+void zt_raw_send(int fd, const void *data, size_t n);
+// Sends a ZMTP 3.1 greeting and a READY for socket type `type`.
+void zt_raw_handshake(int fd, const char *type);
+// Reads the peer's greeting and its READY command (fails otherwise).
+void zt_raw_read_handshake(int fd);
+// Sends one message frame (flags MORE if more).
+void zt_raw_send_frame(int fd, const char *data, int more);
+// Reads one frame; returns its size (body copied to buf, NUL-terminated)
+// and sets *flags. Fails on timeout or close.
+size_t zt_raw_recv_frame(int fd, char *buf, size_t cap, int *flags);
+// Reads until the peer closes; fails if it stays open. Returns how many
+// bytes arrived before the close (copied to buf up to cap).
+size_t zt_raw_expect_closed(int fd, uint8_t *buf, size_t cap);
+
 #endif

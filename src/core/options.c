@@ -60,6 +60,7 @@ static const opt_def_t opt_table[] = {
     OPT(ZMSG_HEARTBEAT_TTL, heartbeat_ttl, 0, 6553599),
     OPT(ZMSG_HEARTBEAT_TIMEOUT, heartbeat_timeout, -1, INT_MAX),
     OPT(ZMSG_CONNECT_TIMEOUT, connect_timeout, 0, INT_MAX),
+    OPT(ZMSG_REQ_RESEND_IVL, req_resend_ivl, 0, INT_MAX),
     { ZMSG_ROUTING_ID, OPT_BYTES, offsetof(zmi_options_t, routing_id), 0,
       ZMI_ROUTING_ID_MAX, 0 },
     { ZMSG_LAST_ENDPOINT, OPT_STRING, offsetof(zmi_options_t, last_endpoint),

@@ -43,6 +43,7 @@ typedef struct zmi_options {
     int heartbeat_ttl;        // ms
     int heartbeat_timeout;    // ms; -1 same as ivl
     int connect_timeout;      // ms; 0 OS default
+    int req_resend_ivl;       // ms; 0 off (zmsg extension)
     uint8_t routing_id[ZMI_ROUTING_ID_MAX]; // ZMSG_ROUTING_ID
     size_t routing_id_size;
     char last_endpoint[ZMI_ENDPOINT_MAX];   // ZMSG_LAST_ENDPOINT

@@ -20,11 +20,13 @@
 static void socket_pipe_read_activated(void *owner, zmi_pipe_t *p);
 static void socket_pipe_write_activated(void *owner, zmi_pipe_t *p);
 static void socket_pipe_terminated(void *owner, zmi_pipe_t *p);
+static void socket_pipe_hiccuped(void *owner, zmi_pipe_t *p);
 
 static const zmi_pipe_events_t socket_pipe_events = {
     .read_activated = socket_pipe_read_activated,
     .write_activated = socket_pipe_write_activated,
     .terminated = socket_pipe_terminated,
+    .hiccuped = socket_pipe_hiccuped,
 };
 
 static const zmi_pattern_ops_t *
@@ -35,6 +37,10 @@ socket_pattern(int type)
         return &zmi_push_ops;
     case ZMSG_PULL:
         return &zmi_pull_ops;
+    case ZMSG_REQ:
+        return &zmi_req_ops;
+    case ZMSG_REP:
+        return &zmi_rep_ops;
     default:
         return NULL;
     }
@@ -93,14 +99,35 @@ socket_process_commands(zmi_socket_t *s, int timeout_ms)
     return rc == -EAGAIN ? (timeout_ms == 0 ? 0 : -EAGAIN) : rc;
 }
 
-// Milliseconds left before deadline (-1: none), for the mailbox wait.
+// Processes pending commands without waiting and says whether the context
+// is shutting down (-ZMSG_ETERM), as every socket call must first.
 static int
-socket_remaining(int64_t deadline)
+socket_check_term(zmi_socket_t *s)
 {
-    if (deadline < 0)
-        return -1;
-    int64_t left = deadline - zmi_clock_ms();
-    return left > 0 ? (int) left : 0;
+    if (zmi_mailbox_has_pending(&s->mb)) {
+        int rc = socket_process_commands(s, 0);
+        if (rc != 0)
+            return rc;
+    }
+    return s->ctx_terminated ? -ZMSG_ETERM : 0;
+}
+
+// How long to wait for a command: until the caller's deadline (-1:
+// none), or sooner if the pattern has a timer of its own (a resend).
+static int
+socket_remaining(zmi_socket_t *s, int64_t deadline)
+{
+    int wait = -1;
+    if (deadline >= 0) {
+        int64_t left = deadline - zmi_clock_ms();
+        wait = left > 0 ? (int) left : 0;
+    }
+    if (s->ops->timeout != NULL) {
+        int t = s->ops->timeout(s->pstate);
+        if (t >= 0 && (wait < 0 || t < wait))
+            wait = t;
+    }
+    return wait;
 }
 
 int
@@ -108,15 +135,11 @@ zmi_socket_send(zmi_socket_t *s, zmi_msg_t *msg, int flags)
 {
     if (s->ops->send == NULL)
         return -ENOTSUP;
-    if (zmi_mailbox_has_pending(&s->mb)) {
-        int rc = socket_process_commands(s, 0);
-        if (rc != 0)
-            return rc;
-    }
-    if (s->ctx_terminated)
-        return -ZMSG_ETERM;
+    int rc = socket_check_term(s);
+    if (rc != 0)
+        return rc;
     zmi_msg_set_more(msg, (flags & ZMSG_SNDMORE) != 0);
-    int rc = s->ops->send(s->pstate, msg);
+    rc = s->ops->send(s->pstate, msg);
     if (rc != -EAGAIN)
         return rc;
     if ((flags & ZMSG_DONTWAIT) || s->opts.sndtimeo == 0)
@@ -124,8 +147,7 @@ zmi_socket_send(zmi_socket_t *s, zmi_msg_t *msg, int flags)
     int64_t deadline =
         s->opts.sndtimeo > 0 ? zmi_clock_ms() + s->opts.sndtimeo : -1;
     for (;;) {
-        int wait = socket_remaining(deadline);
-        rc = socket_process_commands(s, wait == 0 ? 0 : wait);
+        rc = socket_process_commands(s, socket_remaining(s, deadline));
         if (rc != 0 && rc != -EAGAIN)
             return rc;
         rc = s->ops->send(s->pstate, msg);
@@ -141,21 +163,16 @@ zmi_socket_recv(zmi_socket_t *s, zmi_msg_t *msg, int flags)
 {
     if (s->ops->recv == NULL)
         return -ENOTSUP;
-    if (zmi_mailbox_has_pending(&s->mb)) {
-        int rc = socket_process_commands(s, 0);
-        if (rc != 0)
-            return rc;
-    }
-    if (s->ctx_terminated)
-        return -ZMSG_ETERM;
+    int rc = socket_check_term(s);
+    if (rc != 0)
+        return rc;
     zmi_msg_t part;
-    int rc = s->ops->recv(s->pstate, &part);
+    rc = s->ops->recv(s->pstate, &part);
     if (rc == -EAGAIN && !(flags & ZMSG_DONTWAIT) && s->opts.rcvtimeo != 0) {
         int64_t deadline =
             s->opts.rcvtimeo > 0 ? zmi_clock_ms() + s->opts.rcvtimeo : -1;
         for (;;) {
-            int wait = socket_remaining(deadline);
-            rc = socket_process_commands(s, wait);
+            rc = socket_process_commands(s, socket_remaining(s, deadline));
             if (rc != 0 && rc != -EAGAIN)
                 return rc;
             rc = s->ops->recv(s->pstate, &part);
@@ -253,6 +270,14 @@ socket_pipe_write_activated(void *owner, zmi_pipe_t *p)
 }
 
 static void
+socket_pipe_hiccuped(void *owner, zmi_pipe_t *p)
+{
+    zmi_socket_t *s = owner;
+    if (p->data != NULL && !s->closing && s->ops->hiccuped != NULL)
+        s->ops->hiccuped(s->pstate, p);
+}
+
+static void
 socket_pipe_terminated(void *owner, zmi_pipe_t *p)
 {
     zmi_socket_t *s = owner;
@@ -337,8 +362,11 @@ socket_add_ep(zmi_socket_t *s, char *addr, zmi_io_object_t *obj, bool bound)
 int
 zmi_socket_bind(zmi_socket_t *s, const char *endpoint)
 {
+    int rc = socket_check_term(s);
+    if (rc != 0)
+        return rc;
     zmi_endpoint_t ep;
-    int rc = zmi_endpoint_parse(endpoint, &ep);
+    rc = zmi_endpoint_parse(endpoint, &ep);
     if (rc != 0)
         return rc;
     if (ep.transport != ZMI_TRANSPORT_TCP)
@@ -371,8 +399,11 @@ zmi_socket_bind(zmi_socket_t *s, const char *endpoint)
 int
 zmi_socket_connect(zmi_socket_t *s, const char *endpoint)
 {
+    int rc = socket_check_term(s);
+    if (rc != 0)
+        return rc;
     zmi_endpoint_t ep;
-    int rc = zmi_endpoint_parse(endpoint, &ep);
+    rc = zmi_endpoint_parse(endpoint, &ep);
     if (rc != 0)
         return rc;
     if (ep.transport != ZMI_TRANSPORT_TCP)
@@ -407,6 +438,9 @@ zmi_socket_connect(zmi_socket_t *s, const char *endpoint)
 static int
 socket_end_ep(zmi_socket_t *s, const char *endpoint, bool bound)
 {
+    int rc = socket_check_term(s);
+    if (rc != 0)
+        return rc;
     for (int i = 0; i < s->neps; i++) {
         if (s->eps[i].bound == bound && strcmp(s->eps[i].addr, endpoint) == 0) {
             zmi_io_object_send_stop(s->eps[i].obj, s->opts.linger);

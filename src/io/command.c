@@ -16,6 +16,7 @@ zmi_cmd_dispatch(zmi_cmd_t *cmd)
     case ZMI_CMD_ACTIVATE_WRITE:
     case ZMI_CMD_PIPE_TERM:
     case ZMI_CMD_PIPE_TERM_ACK:
+    case ZMI_CMD_PIPE_HICCUP:
         zmi_pipe_process(cmd);
         break;
     case ZMI_CMD_ATTACH_PIPE:

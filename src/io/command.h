@@ -15,6 +15,7 @@ enum zmi_cmd_type {
     ZMI_CMD_ACTIVATE_WRITE, // peer read u.msgs_read messages: credit
     ZMI_CMD_PIPE_TERM,      // peer is done writing (a DELIM ends its data)
     ZMI_CMD_PIPE_TERM_ACK,  // peer will send no more commands to this end
+    ZMI_CMD_PIPE_HICCUP,    // peer's connection dropped; it reconnects
     // To a socket (target: zmi_socket_t *).
     ZMI_CMD_ATTACH_PIPE,    // a connection's pipe is ready (u.ptr: pipe)
     ZMI_CMD_IO_DONE,        // an I/O object it owned is gone (u.ptr: it)

@@ -45,9 +45,17 @@ typedef struct zmi_pattern_ops {
     // Pattern options (SUBSCRIBE, REQ_RELAXED, ...): 0, -errno, or
     // -ENOTSUP to let the generic table handle it. May be NULL.
     int (*setopt)(void *st, int option, const void *val, size_t len);
+    // The connection behind a connecting pipe was lost; the pipe stays
+    // (it reconnects) but whatever was on the wire is gone. May be NULL.
+    void (*hiccuped)(void *st, zmi_pipe_t *p);
+    // Milliseconds until the pattern wants send/recv called again even if
+    // nothing arrives (a resend timer), or -1. May be NULL.
+    int (*timeout)(void *st);
 } zmi_pattern_ops_t;
 
 extern const zmi_pattern_ops_t zmi_push_ops;
 extern const zmi_pattern_ops_t zmi_pull_ops;
+extern const zmi_pattern_ops_t zmi_req_ops;
+extern const zmi_pattern_ops_t zmi_rep_ops;
 
 #endif

@@ -231,6 +231,13 @@ zmi_pipe_terminate(zmi_pipe_t *p)
 }
 
 void
+zmi_pipe_hiccup(zmi_pipe_t *p)
+{
+    if (p->state == ZMI_PIPE_ACTIVE)
+        pipe_send(p, ZMI_CMD_PIPE_HICCUP, 0);
+}
+
+void
 zmi_pipe_release(zmi_pipe_t *p)
 {
     zmi_pipe_pair_t *pair = p->pair;
@@ -280,6 +287,10 @@ zmi_pipe_process(zmi_cmd_t *cmd)
         break;
     case ZMI_CMD_PIPE_TERM:
         pipe_on_term(p);
+        break;
+    case ZMI_CMD_PIPE_HICCUP:
+        if (p->state == ZMI_PIPE_ACTIVE && p->events->hiccuped != NULL)
+            p->events->hiccuped(p->owner, p);
         break;
     case ZMI_CMD_PIPE_TERM_ACK:
         if (cmd->u.i == 1 || p->state == ZMI_PIPE_TERM_SENT)

@@ -37,6 +37,8 @@ typedef struct zmi_pipe_events {
     void (*write_activated)(void *owner, zmi_pipe_t *p);
     // The end is finished: forget it, then call zmi_pipe_release().
     void (*terminated)(void *owner, zmi_pipe_t *p);
+    // The peer lost its connection and is reconnecting. May be NULL.
+    void (*hiccuped)(void *owner, zmi_pipe_t *p);
 } zmi_pipe_events_t;
 
 enum zmi_pipe_state {
@@ -102,6 +104,9 @@ bool zmi_pipe_read(zmi_pipe_t *p, zmi_msg_t *msg);
 // True if a read would succeed now (does not consume).
 bool zmi_pipe_check_read(zmi_pipe_t *p);
 
+// Tells the peer end that our connection dropped (we keep the pipe and
+// reconnect); parts it wrote before may not have reached anyone.
+void zmi_pipe_hiccup(zmi_pipe_t *p);
 // Starts (or finishes) termination from this end; see the top of the file.
 // Parts the peer has not read yet stay readable for it.
 void zmi_pipe_terminate(zmi_pipe_t *p);

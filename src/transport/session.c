@@ -405,6 +405,10 @@ zmi_session_engine_error(zmi_session_t *s, int err)
         // and the rest of a half-sent one can't go on another connection.
         s->drop_rest = s->out_more;
         s->out_more = false;
+        // What the socket sent on that connection may be lost: a REQ
+        // waiting for a reply wants to know.
+        if (!s->accepted)
+            zmi_pipe_hiccup(s->pipe);
     }
     if (s->accepted || (s->stop_requested && s->pipe == NULL)) {
         session_finish(s);

@@ -5,13 +5,9 @@
 
 #include "testutil.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 typedef struct fixture {
@@ -52,78 +48,6 @@ teardown(void **state)
     return 0;
 }
 
-static int
-raw_connect(fixture_t *f)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct timeval tv = { .tv_sec = ZT_TIMEOUT_MS / 1000 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons((uint16_t) f->port);
-    assert_int_equal(connect(fd, (struct sockaddr *) &a, sizeof(a)), 0);
-    return fd;
-}
-
-static void
-raw_send(int fd, const void *data, size_t n)
-{
-    assert_int_equal(send(fd, data, n, MSG_NOSIGNAL), (ssize_t) n);
-}
-
-static const uint8_t greeting31[64] = { 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0x7F,
-                                        3,    1, 'N', 'U', 'L', 'L' };
-
-// Sends a greeting and a READY for the given socket type.
-static void
-raw_handshake(int fd, const char *type)
-{
-    raw_send(fd, greeting31, sizeof(greeting31));
-    uint8_t ready[64];
-    size_t tlen = strlen(type);
-    size_t body = 1 + 5 + 1 + 11 + 4 + tlen;
-    size_t n = 0;
-    ready[n++] = 0x04;
-    ready[n++] = (uint8_t) body;
-    ready[n++] = 5;
-    memcpy(ready + n, "READY", 5);
-    n += 5;
-    ready[n++] = 11;
-    memcpy(ready + n, "Socket-Type", 11);
-    n += 11;
-    ready[n++] = 0;
-    ready[n++] = 0;
-    ready[n++] = 0;
-    ready[n++] = (uint8_t) tlen;
-    memcpy(ready + n, type, tlen);
-    n += tlen;
-    raw_send(fd, ready, n);
-}
-
-// Reads until the peer closes; returns everything it sent (greeting,
-// READY, maybe ERROR) in buf. Fails if the connection stays open.
-static size_t
-raw_expect_closed(int fd, uint8_t *buf, size_t cap)
-{
-    size_t have = 0;
-    for (;;) {
-        uint8_t tmp[512];
-        ssize_t n = recv(fd, tmp, sizeof(tmp), 0);
-        if (n == 0 || (n < 0 && errno == ECONNRESET))
-            break;
-        if (n < 0)
-            fail_msg("connection not closed by zmsg: %s", strerror(errno));
-        size_t take = (size_t) n < cap - have ? (size_t) n : cap - have;
-        memcpy(buf + have, tmp, take);
-        have += take;
-    }
-    close(fd);
-    return have;
-}
-
 // The socket under attack still works and delivered nothing from the bad
 // peer.
 static void
@@ -140,10 +64,10 @@ static void
 test_well_behaved_raw_peer_is_served(void **state)
 {
     fixture_t *f = *state;
-    int fd = raw_connect(f);
-    raw_handshake(fd, "PUSH");
+    int fd = zt_raw_connect(f->port);
+    zt_raw_handshake(fd, "PUSH");
     const uint8_t msg[] = { 0x00, 3, 'r', 'a', 'w' };
-    raw_send(fd, msg, sizeof(msg));
+    zt_raw_send(fd, msg, sizeof(msg));
     zt_recv_str(f->pull, "raw", 0);
     close(fd);
     check_survived(f);
@@ -153,11 +77,11 @@ static void
 test_garbage_greeting_closes_connection(void **state)
 {
     fixture_t *f = *state;
-    int fd = raw_connect(f);
+    int fd = zt_raw_connect(f->port);
     const char http[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-    raw_send(fd, http, sizeof(http) - 1);
+    zt_raw_send(fd, http, sizeof(http) - 1);
     uint8_t buf[256];
-    raw_expect_closed(fd, buf, sizeof(buf));
+    zt_raw_expect_closed(fd, buf, sizeof(buf));
     check_survived(f);
 }
 
@@ -165,13 +89,13 @@ static void
 test_zmtp2_greeting_closes_connection(void **state)
 {
     fixture_t *f = *state;
-    int fd = raw_connect(f);
+    int fd = zt_raw_connect(f->port);
     uint8_t g[64];
-    memcpy(g, greeting31, sizeof(g));
+    memcpy(g, zt_greeting31, sizeof(g));
     g[10] = 1; // ZMTP 2.0: revision 1
-    raw_send(fd, g, 12);
+    zt_raw_send(fd, g, 12);
     uint8_t buf[256];
-    raw_expect_closed(fd, buf, sizeof(buf));
+    zt_raw_expect_closed(fd, buf, sizeof(buf));
     check_survived(f);
 }
 
@@ -179,13 +103,13 @@ static void
 test_unknown_mechanism_closes_connection(void **state)
 {
     fixture_t *f = *state;
-    int fd = raw_connect(f);
+    int fd = zt_raw_connect(f->port);
     uint8_t g[64];
-    memcpy(g, greeting31, sizeof(g));
+    memcpy(g, zt_greeting31, sizeof(g));
     memcpy(g + 12, "PLAIN", 5);
-    raw_send(fd, g, sizeof(g));
+    zt_raw_send(fd, g, sizeof(g));
     uint8_t buf[256];
-    raw_expect_closed(fd, buf, sizeof(buf));
+    zt_raw_expect_closed(fd, buf, sizeof(buf));
     check_survived(f);
 }
 
@@ -194,10 +118,10 @@ static void
 test_wrong_socket_type_gets_error_and_close(void **state)
 {
     fixture_t *f = *state;
-    int fd = raw_connect(f);
-    raw_handshake(fd, "PUB");
+    int fd = zt_raw_connect(f->port);
+    zt_raw_handshake(fd, "PUB");
     uint8_t buf[1024];
-    size_t n = raw_expect_closed(fd, buf, sizeof(buf));
+    size_t n = zt_raw_expect_closed(fd, buf, sizeof(buf));
     // After our greeting and READY, an ERROR command: 04 len 05 "ERROR".
     int found = 0;
     for (size_t i = 0; i + 7 <= n; i++)
@@ -212,12 +136,12 @@ static void
 test_message_before_ready_closes_connection(void **state)
 {
     fixture_t *f = *state;
-    int fd = raw_connect(f);
-    raw_send(fd, greeting31, sizeof(greeting31));
+    int fd = zt_raw_connect(f->port);
+    zt_raw_send(fd, zt_greeting31, sizeof(zt_greeting31));
     const uint8_t msg[] = { 0x00, 3, 'b', 'a', 'd' };
-    raw_send(fd, msg, sizeof(msg));
+    zt_raw_send(fd, msg, sizeof(msg));
     uint8_t buf[256];
-    raw_expect_closed(fd, buf, sizeof(buf));
+    zt_raw_expect_closed(fd, buf, sizeof(buf));
     check_survived(f);
 }
 
@@ -225,13 +149,13 @@ static void
 test_impossible_frame_size_closes_connection(void **state)
 {
     fixture_t *f = *state;
-    int fd = raw_connect(f);
-    raw_handshake(fd, "PUSH");
+    int fd = zt_raw_connect(f->port);
+    zt_raw_handshake(fd, "PUSH");
     const uint8_t frame[] = { 0x02, 0xFF, 0xFF, 0xFF, 0xFF,
                               0xFF, 0xFF, 0xFF, 0xFF };
-    raw_send(fd, frame, sizeof(frame));
+    zt_raw_send(fd, frame, sizeof(frame));
     uint8_t buf[256];
-    raw_expect_closed(fd, buf, sizeof(buf));
+    zt_raw_expect_closed(fd, buf, sizeof(buf));
     check_survived(f);
 }
 
@@ -239,13 +163,13 @@ static void
 test_frame_over_maxmsgsize_closes_connection(void **state)
 {
     fixture_t *f = *state;
-    int fd = raw_connect(f);
-    raw_handshake(fd, "PUSH");
+    int fd = zt_raw_connect(f->port);
+    zt_raw_handshake(fd, "PUSH");
     // 100001 bytes announced, one over the socket's MAXMSGSIZE.
     const uint8_t frame[] = { 0x02, 0, 0, 0, 0, 0, 0x01, 0x86, 0xA1 };
-    raw_send(fd, frame, sizeof(frame));
+    zt_raw_send(fd, frame, sizeof(frame));
     uint8_t buf[256];
-    raw_expect_closed(fd, buf, sizeof(buf));
+    zt_raw_expect_closed(fd, buf, sizeof(buf));
     check_survived(f);
 }
 
@@ -253,12 +177,12 @@ static void
 test_reserved_flag_bits_close_connection(void **state)
 {
     fixture_t *f = *state;
-    int fd = raw_connect(f);
-    raw_handshake(fd, "PUSH");
+    int fd = zt_raw_connect(f->port);
+    zt_raw_handshake(fd, "PUSH");
     const uint8_t frame[] = { 0x80, 1, 'x' };
-    raw_send(fd, frame, sizeof(frame));
+    zt_raw_send(fd, frame, sizeof(frame));
     uint8_t buf[256];
-    raw_expect_closed(fd, buf, sizeof(buf));
+    zt_raw_expect_closed(fd, buf, sizeof(buf));
     check_survived(f);
 }
 
@@ -267,10 +191,10 @@ static void
 test_drop_mid_frame_delivers_nothing(void **state)
 {
     fixture_t *f = *state;
-    int fd = raw_connect(f);
-    raw_handshake(fd, "PUSH");
+    int fd = zt_raw_connect(f->port);
+    zt_raw_handshake(fd, "PUSH");
     const uint8_t part[] = { 0x00, 100, 'p', 'a', 'r', 't' };
-    raw_send(fd, part, sizeof(part));
+    zt_raw_send(fd, part, sizeof(part));
     close(fd);
     check_survived(f);
 }
@@ -281,16 +205,16 @@ static void
 test_drop_mid_multipart_delivers_nothing(void **state)
 {
     fixture_t *f = *state;
-    int fd = raw_connect(f);
-    raw_handshake(fd, "PUSH");
+    int fd = zt_raw_connect(f->port);
+    zt_raw_handshake(fd, "PUSH");
     const uint8_t parts[] = { 0x01, 2, 'p', '1', 0x01, 2, 'p', '2' };
-    raw_send(fd, parts, sizeof(parts));
+    zt_raw_send(fd, parts, sizeof(parts));
     // Proof that the connection was up and parsing: a full message sent
     // on another raw peer in the same way arrives.
-    int fd2 = raw_connect(f);
-    raw_handshake(fd2, "PUSH");
+    int fd2 = zt_raw_connect(f->port);
+    zt_raw_handshake(fd2, "PUSH");
     const uint8_t whole[] = { 0x01, 2, 'w', '1', 0x00, 2, 'w', '2' };
-    raw_send(fd2, whole, sizeof(whole));
+    zt_raw_send(fd2, whole, sizeof(whole));
     zt_recv_str(f->pull, "w1", 1);
     zt_recv_str(f->pull, "w2", 0);
     close(fd);
@@ -304,14 +228,14 @@ test_many_bad_connections(void **state)
 {
     fixture_t *f = *state;
     for (int i = 0; i < 50; i++) {
-        int fd = raw_connect(f);
+        int fd = zt_raw_connect(f->port);
         uint8_t junk[80];
         for (size_t k = 0; k < sizeof(junk); k++)
             junk[k] = (uint8_t) (k * 31 + (size_t) i);
         junk[0] = 0xFF;
         junk[9] = 0x7F;
         junk[10] = 3;
-        raw_send(fd, junk, sizeof(junk));
+        zt_raw_send(fd, junk, sizeof(junk));
         close(fd);
     }
     check_survived(f);

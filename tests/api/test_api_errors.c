@@ -1,0 +1,613 @@
+// Bad input from a caller: every call returns -1 (or NULL) with libzmq's
+// precise errno and never crashes. Also option defaults and round trips,
+// timeouts, truncation, error strings and the version.
+
+#include "testutil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct fixture {
+    void *ctx;
+} fixture_t;
+
+static int
+setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+    f->ctx = zmsg_ctx_new();
+    assert_non_null(f->ctx);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(zmsg_ctx_term(f->ctx), 0);
+    free(f);
+    return 0;
+}
+
+// Asserts that an expression returned -1 and set errno to err.
+#define ASSERT_FAILS(expr, err)                                                \
+    do {                                                                       \
+        errno = 0;                                                             \
+        assert_int_equal((expr), -1);                                          \
+        assert_int_equal(zmsg_errno(), (err));                                 \
+    } while (0)
+
+// Every socket call on s fails with ENOTSOCK.
+static void
+check_every_socket_call_enotsock(void *s)
+{
+    int v = 1;
+    size_t len = sizeof(v);
+    char buf[8];
+    ASSERT_FAILS(zmsg_bind(s, "tcp://127.0.0.1:*"), ENOTSOCK);
+    ASSERT_FAILS(zmsg_connect(s, "tcp://127.0.0.1:5555"), ENOTSOCK);
+    ASSERT_FAILS(zmsg_unbind(s, "tcp://127.0.0.1:5555"), ENOTSOCK);
+    ASSERT_FAILS(zmsg_disconnect(s, "tcp://127.0.0.1:5555"), ENOTSOCK);
+    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_LINGER, &v, sizeof(v)), ENOTSOCK);
+    ASSERT_FAILS(zmsg_getsockopt(s, ZMSG_LINGER, &v, &len), ENOTSOCK);
+    ASSERT_FAILS(zmsg_send(s, "x", 1, 0), ENOTSOCK);
+    ASSERT_FAILS(zmsg_send_const(s, "x", 1, 0), ENOTSOCK);
+    ASSERT_FAILS(zmsg_recv(s, buf, sizeof(buf), 0), ENOTSOCK);
+    zmsg_msg_t msg;
+    assert_int_equal(zmsg_msg_init_size(&msg, 3), 0);
+    ASSERT_FAILS(zmsg_msg_send(&msg, s, 0), ENOTSOCK);
+    assert_int_equal(zmsg_msg_size(&msg), 3); // still the caller's
+    ASSERT_FAILS(zmsg_msg_recv(&msg, s, 0), ENOTSOCK);
+    assert_int_equal(zmsg_msg_close(&msg), 0);
+    ASSERT_FAILS(zmsg_close(s), ENOTSOCK);
+}
+
+static void
+test_null_socket_is_enotsock(void **state)
+{
+    (void) state;
+    check_every_socket_call_enotsock(NULL);
+}
+
+static void
+test_closed_socket_is_enotsock(void **state)
+{
+    fixture_t *f = *state;
+    void *s = zmsg_socket(f->ctx, ZMSG_PUSH);
+    assert_non_null(s);
+    assert_int_equal(zmsg_close(s), 0);
+    check_every_socket_call_enotsock(s);
+}
+
+static void
+test_null_context_is_efault(void **state)
+{
+    (void) state;
+    ASSERT_FAILS(zmsg_ctx_term(NULL), EFAULT);
+    ASSERT_FAILS(zmsg_ctx_shutdown(NULL), EFAULT);
+    ASSERT_FAILS(zmsg_ctx_set(NULL, ZMSG_IO_THREADS, 1), EFAULT);
+    ASSERT_FAILS(zmsg_ctx_get(NULL, ZMSG_IO_THREADS), EFAULT);
+    errno = 0;
+    assert_null(zmsg_socket(NULL, ZMSG_PUSH));
+    assert_int_equal(zmsg_errno(), EFAULT);
+}
+
+static void
+test_unknown_socket_type_is_einval(void **state)
+{
+    fixture_t *f = *state;
+    errno = 0;
+    assert_null(zmsg_socket(f->ctx, 99));
+    assert_int_equal(zmsg_errno(), EINVAL);
+    errno = 0;
+    assert_null(zmsg_socket(f->ctx, -1));
+    assert_int_equal(zmsg_errno(), EINVAL);
+}
+
+static void
+test_socket_after_shutdown_is_eterm(void **state)
+{
+    (void) state;
+    void *ctx = zmsg_ctx_new();
+    assert_non_null(ctx);
+    assert_int_equal(zmsg_ctx_shutdown(ctx), 0);
+    errno = 0;
+    assert_null(zmsg_socket(ctx, ZMSG_PUSH));
+    assert_int_equal(zmsg_errno(), ZMSG_ETERM);
+    assert_int_equal(zmsg_ctx_term(ctx), 0);
+}
+
+// --- endpoints ---------------------------------------------------------
+
+static void
+test_unknown_transport_is_eprotonosupport(void **state)
+{
+    fixture_t *f = *state;
+    void *s = zt_socket(f->ctx, ZMSG_PUSH);
+    ASSERT_FAILS(zmsg_bind(s, "foo://x"), EPROTONOSUPPORT);
+    ASSERT_FAILS(zmsg_connect(s, "foo://x"), EPROTONOSUPPORT);
+    zmsg_close(s);
+}
+
+static void
+test_malformed_endpoint_is_einval(void **state)
+{
+    fixture_t *f = *state;
+    void *s = zt_socket(f->ctx, ZMSG_PULL);
+    const char *bad[] = {
+        "tcp://",
+        "tcp",
+        "",
+        "tcp://127.0.0.1",
+        "tcp://127.0.0.1:99999",
+        "tcp://127.0.0.1:abc",
+        "tcp://:5555",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        errno = 0;
+        if (zmsg_bind(s, bad[i]) != -1 || zmsg_errno() != EINVAL)
+            fail_msg("bind \"%s\": want -1/EINVAL, got errno %d", bad[i],
+                zmsg_errno());
+        errno = 0;
+        if (zmsg_connect(s, bad[i]) != -1 || zmsg_errno() != EINVAL)
+            fail_msg("connect \"%s\": want -1/EINVAL, got errno %d", bad[i],
+                zmsg_errno());
+    }
+    zmsg_close(s);
+}
+
+static void
+test_null_endpoint_is_einval(void **state)
+{
+    fixture_t *f = *state;
+    void *s = zt_socket(f->ctx, ZMSG_PULL);
+    ASSERT_FAILS(zmsg_bind(s, NULL), EINVAL);
+    ASSERT_FAILS(zmsg_connect(s, NULL), EINVAL);
+    ASSERT_FAILS(zmsg_unbind(s, NULL), EINVAL);
+    ASSERT_FAILS(zmsg_disconnect(s, NULL), EINVAL);
+    zmsg_close(s);
+}
+
+static void
+test_connect_to_port_zero_or_star_is_einval(void **state)
+{
+    fixture_t *f = *state;
+    void *s = zt_socket(f->ctx, ZMSG_PUSH);
+    ASSERT_FAILS(zmsg_connect(s, "tcp://127.0.0.1:0"), EINVAL);
+    ASSERT_FAILS(zmsg_connect(s, "tcp://127.0.0.1:*"), EINVAL);
+    zmsg_close(s);
+}
+
+static void
+test_bind_to_bound_port_is_eaddrinuse(void **state)
+{
+    fixture_t *f = *state;
+    void *a = zt_socket(f->ctx, ZMSG_PULL);
+    char ep[256];
+    zt_bind_tcp(a, ep, sizeof(ep));
+    void *b = zt_socket(f->ctx, ZMSG_PULL);
+    ASSERT_FAILS(zmsg_bind(b, ep), EADDRINUSE);
+    zmsg_close(b);
+    zmsg_close(a);
+}
+
+// 192.0.2.0/24 is TEST-NET-1: never assigned to a local interface.
+static void
+test_bind_to_foreign_address_is_eaddrnotavail(void **state)
+{
+    fixture_t *f = *state;
+    void *s = zt_socket(f->ctx, ZMSG_PULL);
+    ASSERT_FAILS(zmsg_bind(s, "tcp://192.0.2.1:5555"), EADDRNOTAVAIL);
+    zmsg_close(s);
+}
+
+static void
+test_unbind_or_disconnect_unknown_is_enoent(void **state)
+{
+    fixture_t *f = *state;
+    void *s = zt_socket(f->ctx, ZMSG_PULL);
+    ASSERT_FAILS(zmsg_unbind(s, "tcp://127.0.0.1:5555"), ENOENT);
+    ASSERT_FAILS(zmsg_disconnect(s, "tcp://127.0.0.1:5555"), ENOENT);
+    // A bound endpoint can't be disconnected, nor a connected one unbound.
+    char ep[256];
+    zt_bind_tcp(s, ep, sizeof(ep));
+    ASSERT_FAILS(zmsg_disconnect(s, ep), ENOENT);
+    void *c = zt_socket(f->ctx, ZMSG_PUSH);
+    assert_int_equal(zmsg_connect(c, ep), 0);
+    ASSERT_FAILS(zmsg_unbind(c, ep), ENOENT);
+    zmsg_close(c);
+    zmsg_close(s);
+}
+
+// --- options -----------------------------------------------------------
+
+static void
+test_unknown_option_is_einval(void **state)
+{
+    fixture_t *f = *state;
+    void *s = zt_socket(f->ctx, ZMSG_PUSH);
+    int v = 1;
+    size_t len = sizeof(v);
+    ASSERT_FAILS(zmsg_setsockopt(s, 9999, &v, sizeof(v)), EINVAL);
+    ASSERT_FAILS(zmsg_getsockopt(s, 9999, &v, &len), EINVAL);
+    zmsg_close(s);
+}
+
+static void
+test_option_of_wrong_size_is_einval(void **state)
+{
+    fixture_t *f = *state;
+    void *s = zt_socket(f->ctx, ZMSG_PUSH);
+    int64_t big = 5;
+    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_SNDHWM, &big, 2), EINVAL);
+    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_SNDHWM, &big, 8), EINVAL);
+    int small = 5;
+    ASSERT_FAILS(
+        zmsg_setsockopt(s, ZMSG_MAXMSGSIZE, &small, sizeof(small)), EINVAL);
+    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_SNDHWM, NULL, sizeof(int)), EINVAL);
+    int v = 0;
+    size_t len = sizeof(v);
+    assert_int_equal(zmsg_getsockopt(s, ZMSG_SNDHWM, &v, &len), 0);
+    assert_int_equal(v, 1000); // unchanged
+    zmsg_close(s);
+}
+
+static void
+test_option_out_of_range_is_einval(void **state)
+{
+    fixture_t *f = *state;
+    void *s = zt_socket(f->ctx, ZMSG_PUSH);
+    struct {
+        int opt, bad, dflt;
+    } cases[] = {
+        { ZMSG_SNDHWM, -1, 1000 },
+        { ZMSG_LINGER, -2, 1000 },
+        { ZMSG_IMMEDIATE, 2, 0 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ASSERT_FAILS(
+            zmsg_setsockopt(s, cases[i].opt, &cases[i].bad, sizeof(int)),
+            EINVAL);
+        int v = -12345;
+        size_t len = sizeof(v);
+        assert_int_equal(zmsg_getsockopt(s, cases[i].opt, &v, &len), 0);
+        assert_int_equal(v, cases[i].dflt);
+    }
+    zmsg_close(s);
+}
+
+static void
+test_read_only_option_is_einval(void **state)
+{
+    fixture_t *f = *state;
+    void *s = zt_socket(f->ctx, ZMSG_PUSH);
+    int v = ZMSG_PULL;
+    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_TYPE, &v, sizeof(v)), EINVAL);
+    ASSERT_FAILS(
+        zmsg_setsockopt(s, ZMSG_LAST_ENDPOINT, "tcp://1.2.3.4:5", 16), EINVAL);
+    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_RCVMORE, &v, sizeof(v)), EINVAL);
+    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_EVENTS, &v, sizeof(v)), EINVAL);
+    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_FD, &v, sizeof(v)), EINVAL);
+    size_t len = sizeof(v);
+    assert_int_equal(zmsg_getsockopt(s, ZMSG_TYPE, &v, &len), 0);
+    assert_int_equal(v, ZMSG_PUSH);
+    zmsg_close(s);
+}
+
+static void
+test_getsockopt_with_small_buffer_is_einval(void **state)
+{
+    fixture_t *f = *state;
+    void *s = zt_socket(f->ctx, ZMSG_PULL);
+    char buf[256];
+    size_t len = 2;
+    ASSERT_FAILS(zmsg_getsockopt(s, ZMSG_SNDHWM, buf, &len), EINVAL);
+    len = 4;
+    ASSERT_FAILS(zmsg_getsockopt(s, ZMSG_MAXMSGSIZE, buf, &len), EINVAL);
+    assert_int_equal(zmsg_setsockopt(s, ZMSG_ROUTING_ID, "abcde", 5), 0);
+    len = 3;
+    ASSERT_FAILS(zmsg_getsockopt(s, ZMSG_ROUTING_ID, buf, &len), EINVAL);
+    char ep[256];
+    zt_bind_tcp(s, ep, sizeof(ep));
+    len = strlen(ep); // no room for the terminating NUL
+    ASSERT_FAILS(zmsg_getsockopt(s, ZMSG_LAST_ENDPOINT, buf, &len), EINVAL);
+    zmsg_close(s);
+}
+
+static int
+get_int(void *s, int opt)
+{
+    int v = -12345;
+    size_t len = sizeof(v);
+    assert_int_equal(zmsg_getsockopt(s, opt, &v, &len), 0);
+    assert_int_equal(len, sizeof(int));
+    return v;
+}
+
+static void
+test_option_defaults(void **state)
+{
+    fixture_t *f = *state;
+    int types[] = { ZMSG_PUSH, ZMSG_PULL };
+    for (int i = 0; i < 2; i++) {
+        void *s = zmsg_socket(f->ctx, types[i]);
+        assert_non_null(s);
+        assert_int_equal(get_int(s, ZMSG_SNDHWM), 1000);
+        assert_int_equal(get_int(s, ZMSG_RCVHWM), 1000);
+        assert_int_equal(get_int(s, ZMSG_LINGER), 1000); // zmsg, not libzmq
+        assert_int_equal(get_int(s, ZMSG_RECONNECT_IVL), 100);
+        assert_int_equal(get_int(s, ZMSG_RCVTIMEO), -1);
+        assert_int_equal(get_int(s, ZMSG_SNDTIMEO), -1);
+        assert_int_equal(get_int(s, ZMSG_TYPE), types[i]);
+        int64_t max = 0;
+        size_t len = sizeof(max);
+        assert_int_equal(zmsg_getsockopt(s, ZMSG_MAXMSGSIZE, &max, &len), 0);
+        assert_int_equal(len, sizeof(int64_t));
+        assert_true(max == 268435456);
+        zmsg_close(s);
+    }
+}
+
+static void
+test_int_options_round_trip(void **state)
+{
+    fixture_t *f = *state;
+    void *s = zmsg_socket(f->ctx, ZMSG_PUSH);
+    assert_non_null(s);
+    // Values differ from the defaults, so a get that ignores the set
+    // fails. REQ_CORRELATE/REQ_RELAXED belong to REQ sockets (libzmq
+    // refuses them elsewhere) and are left to the REQ tests.
+    struct {
+        int opt, val;
+    } cases[] = {
+        { ZMSG_SNDBUF, 65536 },
+        { ZMSG_RCVBUF, 32768 },
+        { ZMSG_LINGER, 250 },
+        { ZMSG_RECONNECT_IVL, 250 },
+        { ZMSG_BACKLOG, 50 },
+        { ZMSG_RECONNECT_IVL_MAX, 5000 },
+        { ZMSG_SNDHWM, 5 },
+        { ZMSG_RCVHWM, 7 },
+        { ZMSG_RCVTIMEO, 1234 },
+        { ZMSG_SNDTIMEO, 4321 },
+        { ZMSG_TCP_KEEPALIVE, 1 },
+        { ZMSG_TCP_KEEPALIVE_CNT, 5 },
+        { ZMSG_TCP_KEEPALIVE_IDLE, 60 },
+        { ZMSG_TCP_KEEPALIVE_INTVL, 10 },
+        { ZMSG_IMMEDIATE, 1 },
+        { ZMSG_IPV6, 1 },
+        { ZMSG_CONFLATE, 1 },
+        { ZMSG_HANDSHAKE_IVL, 5000 },
+        { ZMSG_INVERT_MATCHING, 1 },
+        { ZMSG_HEARTBEAT_IVL, 1000 },
+        { ZMSG_HEARTBEAT_TTL, 2000 },
+        { ZMSG_HEARTBEAT_TIMEOUT, 3000 },
+        { ZMSG_CONNECT_TIMEOUT, 500 },
+    };
+    size_t n = sizeof(cases) / sizeof(cases[0]);
+    for (size_t i = 0; i < n; i++) {
+        if (zmsg_setsockopt(s, cases[i].opt, &cases[i].val, sizeof(int)) != 0)
+            fail_msg("set option %d: errno %d", cases[i].opt, zmsg_errno());
+    }
+    // Read back after all were set: no option overwrote another.
+    for (size_t i = 0; i < n; i++) {
+        int v = get_int(s, cases[i].opt);
+        if (v != cases[i].val)
+            fail_msg(
+                "option %d: set %d, got %d", cases[i].opt, cases[i].val, v);
+    }
+    // The int64 one too.
+    int64_t max = 4096;
+    assert_int_equal(zmsg_setsockopt(s, ZMSG_MAXMSGSIZE, &max, sizeof(max)), 0);
+    max = 0;
+    size_t len = sizeof(max);
+    assert_int_equal(zmsg_getsockopt(s, ZMSG_MAXMSGSIZE, &max, &len), 0);
+    assert_true(max == 4096);
+    zmsg_close(s);
+}
+
+static void
+test_routing_id_round_trip(void **state)
+{
+    fixture_t *f = *state;
+    void *s = zt_socket(f->ctx, ZMSG_PULL);
+    unsigned char buf[256];
+    size_t len = sizeof(buf);
+    assert_int_equal(zmsg_getsockopt(s, ZMSG_ROUTING_ID, buf, &len), 0);
+    assert_int_equal(len, 0); // none by default
+    const unsigned char id[] = { 'i', 'd', 0x00, 0xff, 0x01 };
+    assert_int_equal(zmsg_setsockopt(s, ZMSG_ROUTING_ID, id, sizeof(id)), 0);
+    len = sizeof(buf);
+    assert_int_equal(zmsg_getsockopt(s, ZMSG_ROUTING_ID, buf, &len), 0);
+    assert_int_equal(len, sizeof(id));
+    assert_memory_equal(buf, id, sizeof(id));
+    // ZMSG_IDENTITY is the same option.
+    len = sizeof(buf);
+    assert_int_equal(zmsg_getsockopt(s, ZMSG_IDENTITY, buf, &len), 0);
+    assert_int_equal(len, sizeof(id));
+    zmsg_close(s);
+}
+
+// RFC 23: a routing id is 1..255 bytes and doesn't start with a zero.
+static void
+test_invalid_routing_id_is_einval(void **state)
+{
+    fixture_t *f = *state;
+    void *s = zt_socket(f->ctx, ZMSG_PULL);
+    const unsigned char id[] = { 0x00, 'a', 'b' };
+    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_ROUTING_ID, id, sizeof(id)), EINVAL);
+    unsigned char big[256];
+    memset(big, 'r', sizeof(big));
+    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_ROUTING_ID, big, sizeof(big)), EINVAL);
+    unsigned char buf[256];
+    size_t len = sizeof(buf);
+    assert_int_equal(zmsg_getsockopt(s, ZMSG_ROUTING_ID, buf, &len), 0);
+    assert_int_equal(len, 0);
+    zmsg_close(s);
+}
+
+static void
+test_last_endpoint_has_resolved_port(void **state)
+{
+    fixture_t *f = *state;
+    void *s = zt_socket(f->ctx, ZMSG_PULL);
+    assert_int_equal(zmsg_bind(s, "tcp://127.0.0.1:*"), 0);
+    char ep[256];
+    size_t len = sizeof(ep);
+    assert_int_equal(zmsg_getsockopt(s, ZMSG_LAST_ENDPOINT, ep, &len), 0);
+    assert_int_equal(len, strlen(ep) + 1);
+    const char *prefix = "tcp://127.0.0.1:";
+    assert_true(strncmp(ep, prefix, strlen(prefix)) == 0);
+    char *end;
+    long port = strtol(ep + strlen(prefix), &end, 10);
+    assert_int_equal(*end, '\0');
+    assert_true(port > 0 && port <= 65535);
+    zmsg_close(s);
+}
+
+// --- direction, timeouts, truncation -----------------------------------
+
+static void
+test_send_on_pull_is_enotsup(void **state)
+{
+    fixture_t *f = *state;
+    void *s = zt_socket(f->ctx, ZMSG_PULL);
+    ASSERT_FAILS(zmsg_send(s, "x", 1, 0), ENOTSUP);
+    zmsg_close(s);
+}
+
+static void
+test_recv_on_push_is_enotsup(void **state)
+{
+    fixture_t *f = *state;
+    void *s = zt_socket(f->ctx, ZMSG_PUSH);
+    char buf[4];
+    ASSERT_FAILS(zmsg_recv(s, buf, sizeof(buf), 0), ENOTSUP);
+    zmsg_close(s);
+}
+
+static void
+test_recv_dontwait_on_empty_is_eagain(void **state)
+{
+    fixture_t *f = *state;
+    void *s = zt_socket(f->ctx, ZMSG_PULL);
+    char ep[256];
+    zt_bind_tcp(s, ep, sizeof(ep));
+    char buf[4];
+    ASSERT_FAILS(zmsg_recv(s, buf, sizeof(buf), ZMSG_DONTWAIT), EAGAIN);
+    zmsg_close(s);
+}
+
+static void
+test_recv_timeout_is_eagain_after_timeout(void **state)
+{
+    fixture_t *f = *state;
+    void *s = zt_socket(f->ctx, ZMSG_PULL);
+    zt_setint(s, ZMSG_RCVTIMEO, 50);
+    char ep[256];
+    zt_bind_tcp(s, ep, sizeof(ep));
+    char buf[4];
+    int64_t t0 = zt_now_ms();
+    ASSERT_FAILS(zmsg_recv(s, buf, sizeof(buf), 0), EAGAIN);
+    assert_true(zt_now_ms() - t0 >= 45);
+    zmsg_close(s);
+}
+
+static void
+test_recv_truncates_and_returns_full_size(void **state)
+{
+    fixture_t *f = *state;
+    void *pull = zt_socket(f->ctx, ZMSG_PULL);
+    char ep[256];
+    zt_bind_tcp(pull, ep, sizeof(ep));
+    void *push = zt_socket(f->ctx, ZMSG_PUSH);
+    assert_int_equal(zmsg_connect(push, ep), 0);
+    assert_int_equal(zmsg_send(push, "0123456789", 10, 0), 10);
+    char buf[8];
+    memset(buf, '#', sizeof(buf));
+    assert_int_equal(zmsg_recv(pull, buf, 4, 0), 10);
+    assert_memory_equal(buf, "0123####", 8); // 4 copied, nothing beyond
+    zmsg_close(push);
+    zmsg_close(pull);
+}
+
+// --- error strings and version -----------------------------------------
+
+static void
+test_error_constants_and_strings(void **state)
+{
+    (void) state;
+    assert_int_equal(ZMSG_EFSM, 156384712 + 51);
+    assert_int_equal(ZMSG_ENOCOMPATPROTO, 156384712 + 52);
+    assert_int_equal(ZMSG_ETERM, 156384712 + 53);
+    assert_int_equal(ZMSG_EMTHREAD, 156384712 + 54);
+    int own[] = { ZMSG_EFSM, ZMSG_ENOCOMPATPROTO, ZMSG_ETERM, ZMSG_EMTHREAD };
+    for (int i = 0; i < 4; i++) {
+        const char *text = zmsg_strerror(own[i]);
+        assert_non_null(text);
+        assert_true(strlen(text) > 0);
+        // Not the system's "Unknown error NNN".
+        assert_null(strstr(text, "Unknown error"));
+    }
+    assert_string_equal(zmsg_strerror(ZMSG_ETERM), "Context was terminated");
+    assert_string_equal(zmsg_strerror(EINVAL), strerror(EINVAL));
+    errno = EAGAIN;
+    assert_int_equal(zmsg_errno(), EAGAIN);
+}
+
+static void
+test_version_is_0_1_0(void **state)
+{
+    (void) state;
+    int major = -1, minor = -1, patch = -1;
+    zmsg_version(&major, &minor, &patch);
+    assert_int_equal(major, 0);
+    assert_int_equal(minor, 1);
+    assert_int_equal(patch, 0);
+    assert_int_equal(major, ZMSG_VERSION_MAJOR);
+    assert_int_equal(minor, ZMSG_VERSION_MINOR);
+    assert_int_equal(patch, ZMSG_VERSION_PATCH);
+    assert_int_equal(ZMSG_VERSION, ZMSG_MAKE_VERSION(0, 1, 0));
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_null_socket_is_enotsock),
+        T(test_closed_socket_is_enotsock),
+        cmocka_unit_test(test_null_context_is_efault),
+        T(test_unknown_socket_type_is_einval),
+        cmocka_unit_test(test_socket_after_shutdown_is_eterm),
+        T(test_unknown_transport_is_eprotonosupport),
+        T(test_malformed_endpoint_is_einval),
+        T(test_null_endpoint_is_einval),
+        T(test_connect_to_port_zero_or_star_is_einval),
+        T(test_bind_to_bound_port_is_eaddrinuse),
+        T(test_bind_to_foreign_address_is_eaddrnotavail),
+        T(test_unbind_or_disconnect_unknown_is_enoent),
+        T(test_unknown_option_is_einval),
+        T(test_option_of_wrong_size_is_einval),
+        T(test_option_out_of_range_is_einval),
+        T(test_read_only_option_is_einval),
+        T(test_getsockopt_with_small_buffer_is_einval),
+        T(test_option_defaults),
+        T(test_int_options_round_trip),
+        T(test_routing_id_round_trip),
+        T(test_invalid_routing_id_is_einval),
+        T(test_last_endpoint_has_resolved_port),
+        T(test_send_on_pull_is_enotsup),
+        T(test_recv_on_push_is_enotsup),
+        T(test_recv_dontwait_on_empty_is_eagain),
+        T(test_recv_timeout_is_eagain_after_timeout),
+        T(test_recv_truncates_and_returns_full_size),
+        cmocka_unit_test(test_error_constants_and_strings),
+        cmocka_unit_test(test_version_is_0_1_0),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
