@@ -16,8 +16,8 @@
 // error: the decoder is dead and keeps returning it.
 enum dec_state {
     DEC_FLAGS, // wants the flags octet in tmp
-    DEC_SIZE,  // wants 1 or 8 size octets in tmp
-    DEC_BODY   // wants size - body_have octets in the message
+    DEC_SIZE, // wants 1 or 8 size octets in tmp
+    DEC_BODY // wants size - body_have octets in the message
 };
 
 // The biggest size a LONG frame may carry (RFC 37: 0..2^63-1).
@@ -120,7 +120,7 @@ dec_size_ready(zmi_decoder_t *d, zmi_msg_t *frame)
 
 void
 zmi_decoder_read_target(zmi_decoder_t *d, uint8_t *buf, size_t buf_size,
-                        uint8_t **out, size_t *out_size)
+    uint8_t **out, size_t *out_size)
 {
     // A body at least as big as the read buffer is read in place: copying
     // it through the buffer would only add a memcpy per read.
@@ -138,7 +138,7 @@ zmi_decoder_read_target(zmi_decoder_t *d, uint8_t *buf, size_t buf_size,
 
 int
 zmi_decoder_decode(zmi_decoder_t *d, const uint8_t *data, size_t n,
-                   size_t *used, zmi_msg_t *frame)
+    size_t *used, zmi_msg_t *frame)
 {
     size_t pos = 0;
     int rc = 0;

@@ -90,8 +90,7 @@ zmi_encoder_push(zmi_encoder_t *e, zmi_msg_t *msg)
     // A big body is sent in place. So is a body that could never fit the
     // batch next to its header (a batch smaller than the zero-copy
     // threshold), so that every frame makes progress.
-    bool in_place = size >= ZMI_ENCODER_ZEROCOPY_MIN
-                    || size > e->cap - hdr_len;
+    bool in_place = size >= ZMI_ENCODER_ZEROCOPY_MIN || size > e->cap - hdr_len;
     if (in_place) {
         if (!enc_room(e, hdr_len))
             return false;
@@ -134,8 +133,8 @@ zmi_encoder_iov(zmi_encoder_t *e, struct iovec iov[2])
     if (e->has_big) {
         size_t size = zmi_msg_size(&e->big);
         if (e->big_off < size) {
-            iov[count].iov_base = (uint8_t *) zmi_msg_data(&e->big)
-                                  + e->big_off;
+            iov[count].iov_base
+                = (uint8_t *) zmi_msg_data(&e->big) + e->big_off;
             iov[count].iov_len = size - e->big_off;
             count++;
         }

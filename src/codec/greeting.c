@@ -22,7 +22,7 @@ static bool
 greeting_mechanism_char(uint8_t c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'
-           || c == '_' || c == '.' || c == '+';
+        || c == '_' || c == '.' || c == '+';
 }
 
 void
@@ -57,8 +57,8 @@ zmi_greeting_check_prefix(const uint8_t *in, size_t n)
 // Checks the 20-octet mechanism field: at least one valid character, then
 // only NUL padding. Copies it NUL-terminated into name.
 static int
-greeting_parse_mechanism(const uint8_t *in,
-                         char name[ZMI_ZMTP_MECHANISM_SIZE + 1])
+greeting_parse_mechanism(
+    const uint8_t *in, char name[ZMI_ZMTP_MECHANISM_SIZE + 1])
 {
     size_t len = 0;
     while (len < ZMI_ZMTP_MECHANISM_SIZE && in[len] != 0) {
@@ -78,8 +78,7 @@ greeting_parse_mechanism(const uint8_t *in,
 }
 
 int
-zmi_greeting_decode(const uint8_t in[ZMI_ZMTP_GREETING_SIZE],
-                    zmi_greeting_t *g)
+zmi_greeting_decode(const uint8_t in[ZMI_ZMTP_GREETING_SIZE], zmi_greeting_t *g)
 {
     if (zmi_greeting_check_prefix(in, ZMI_ZMTP_GREETING_SIZE) != 0)
         return -EPROTO;

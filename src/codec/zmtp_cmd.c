@@ -33,10 +33,17 @@
 #define ZMTP_VALUE_MAX 0x7FFFFFFFu
 
 static const char *const zmtp_type_names[] = {
-    [ZMSG_PAIR] = "PAIR",     [ZMSG_PUB] = "PUB",       [ZMSG_SUB] = "SUB",
-    [ZMSG_REQ] = "REQ",       [ZMSG_REP] = "REP",       [ZMSG_DEALER] = "DEALER",
-    [ZMSG_ROUTER] = "ROUTER", [ZMSG_PULL] = "PULL",     [ZMSG_PUSH] = "PUSH",
-    [ZMSG_XPUB] = "XPUB",     [ZMSG_XSUB] = "XSUB",
+    [ZMSG_PAIR] = "PAIR",
+    [ZMSG_PUB] = "PUB",
+    [ZMSG_SUB] = "SUB",
+    [ZMSG_REQ] = "REQ",
+    [ZMSG_REP] = "REP",
+    [ZMSG_DEALER] = "DEALER",
+    [ZMSG_ROUTER] = "ROUTER",
+    [ZMSG_PULL] = "PULL",
+    [ZMSG_PUSH] = "PUSH",
+    [ZMSG_XPUB] = "XPUB",
+    [ZMSG_XSUB] = "XSUB",
 };
 
 #define ZMTP_TYPE_COUNT                                                        \
@@ -55,7 +62,7 @@ static uint32_t
 zmtp_get_u32(const uint8_t *in)
 {
     return (uint32_t) in[0] << 24 | (uint32_t) in[1] << 16
-           | (uint32_t) in[2] << 8 | (uint32_t) in[3];
+        | (uint32_t) in[2] << 8 | (uint32_t) in[3];
 }
 
 static bool
@@ -69,7 +76,7 @@ static bool
 zmtp_name_char(uint8_t c)
 {
     return zmtp_alpha(c) || (c >= '0' && c <= '9') || c == '-' || c == '_'
-           || c == '.' || c == '+';
+        || c == '.' || c == '+';
 }
 
 static uint8_t
@@ -120,8 +127,8 @@ zmtp_begin(uint8_t *out, size_t cap, const char *name, size_t body_size)
 
 // Appends one READY property: name-len, name, 4-octet value-len, value.
 static void
-zmtp_put_prop(uint8_t *out, size_t *pos, const char *name,
-              const uint8_t *value, size_t value_size)
+zmtp_put_prop(uint8_t *out, size_t *pos, const char *name, const uint8_t *value,
+    size_t value_size)
 {
     size_t name_len = strlen(name);
     out[(*pos)++] = (uint8_t) name_len;
@@ -132,8 +139,8 @@ zmtp_put_prop(uint8_t *out, size_t *pos, const char *name,
 }
 
 size_t
-zmi_zmtp_frame_header(uint8_t out[ZMI_ZMTP_HEADER_MAX], uint8_t flags,
-                      uint64_t size)
+zmi_zmtp_frame_header(
+    uint8_t out[ZMI_ZMTP_HEADER_MAX], uint8_t flags, uint64_t size)
 {
     // RFC 37 "Framing": the short form holds 0..255, anything larger takes
     // the 8-octet big-endian form.
@@ -150,7 +157,7 @@ zmi_zmtp_frame_header(uint8_t out[ZMI_ZMTP_HEADER_MAX], uint8_t flags,
 
 ssize_t
 zmi_zmtp_encode_ready(uint8_t *out, size_t cap, int socket_type,
-                      const uint8_t *identity, size_t identity_size)
+    const uint8_t *identity, size_t identity_size)
 {
     const char *type_name = zmi_zmtp_socket_type_name(socket_type);
     if (type_name == NULL)
@@ -170,11 +177,10 @@ zmi_zmtp_encode_ready(uint8_t *out, size_t cap, int socket_type,
     if (rc < 0)
         return rc;
     size_t pos = (size_t) rc;
-    zmtp_put_prop(out, &pos, ZMTP_PROP_SOCKET_TYPE,
-                  (const uint8_t *) type_name, type_len);
+    zmtp_put_prop(out, &pos, ZMTP_PROP_SOCKET_TYPE, (const uint8_t *) type_name,
+        type_len);
     if (identity != NULL)
-        zmtp_put_prop(out, &pos, ZMTP_PROP_IDENTITY, identity,
-                      identity_size);
+        zmtp_put_prop(out, &pos, ZMTP_PROP_IDENTITY, identity, identity_size);
     return (ssize_t) pos;
 }
 
@@ -196,7 +202,7 @@ zmi_zmtp_encode_error(uint8_t *out, size_t cap, const char *reason)
 
 ssize_t
 zmi_zmtp_encode_subscribe(uint8_t *out, size_t cap, bool subscribe,
-                          const uint8_t *topic, size_t topic_size)
+    const uint8_t *topic, size_t topic_size)
 {
     const char *name = subscribe ? ZMTP_NAME_SUBSCRIBE : ZMTP_NAME_CANCEL;
     size_t prefix = 1 + strlen(name);
@@ -214,7 +220,7 @@ zmi_zmtp_encode_subscribe(uint8_t *out, size_t cap, bool subscribe,
 
 ssize_t
 zmi_zmtp_encode_ping(uint8_t *out, size_t cap, uint16_t ttl_ds,
-                     const uint8_t *context, size_t context_size)
+    const uint8_t *context, size_t context_size)
 {
     if (context_size > ZMI_ZMTP_PING_CONTEXT_MAX)
         return -EINVAL;
@@ -232,8 +238,8 @@ zmi_zmtp_encode_ping(uint8_t *out, size_t cap, uint16_t ttl_ds,
 }
 
 ssize_t
-zmi_zmtp_encode_pong(uint8_t *out, size_t cap, const uint8_t *context,
-                     size_t context_size)
+zmi_zmtp_encode_pong(
+    uint8_t *out, size_t cap, const uint8_t *context, size_t context_size)
 {
     if (context_size > ZMI_ZMTP_PING_CONTEXT_MAX)
         return -EINVAL;
@@ -257,12 +263,12 @@ zmtp_kind(const uint8_t *name, size_t len)
         const char *name;
         enum zmi_zmtp_cmd_kind kind;
     } names[] = {
-        {ZMTP_NAME_READY, ZMI_ZMTP_READY},
-        {ZMTP_NAME_ERROR, ZMI_ZMTP_ERROR},
-        {ZMTP_NAME_SUBSCRIBE, ZMI_ZMTP_SUBSCRIBE},
-        {ZMTP_NAME_CANCEL, ZMI_ZMTP_CANCEL},
-        {ZMTP_NAME_PING, ZMI_ZMTP_PING},
-        {ZMTP_NAME_PONG, ZMI_ZMTP_PONG},
+        { ZMTP_NAME_READY, ZMI_ZMTP_READY },
+        { ZMTP_NAME_ERROR, ZMI_ZMTP_ERROR },
+        { ZMTP_NAME_SUBSCRIBE, ZMI_ZMTP_SUBSCRIBE },
+        { ZMTP_NAME_CANCEL, ZMI_ZMTP_CANCEL },
+        { ZMTP_NAME_PING, ZMI_ZMTP_PING },
+        { ZMTP_NAME_PONG, ZMI_ZMTP_PONG },
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (strlen(names[i].name) == len
@@ -295,8 +301,8 @@ zmi_zmtp_parse_cmd(const uint8_t *body, size_t size, zmi_zmtp_cmd_t *cmd)
 int
 zmi_zmtp_parse_ready(const uint8_t *data, size_t size, zmi_ready_t *r)
 {
-    zmi_ready_t tmp = {.socket_type = -1, .identity = NULL,
-                       .identity_size = 0};
+    zmi_ready_t tmp
+        = { .socket_type = -1, .identity = NULL, .identity_size = 0 };
     size_t pos = 0;
     // metadata = *property; property = name value (RFC 37). Every length
     // is checked against what is left before anything is read.
@@ -335,7 +341,7 @@ zmi_zmtp_parse_ready(const uint8_t *data, size_t size, zmi_ready_t *r)
 
 int
 zmi_zmtp_parse_ping(const uint8_t *data, size_t size, uint16_t *ttl_ds,
-                    const uint8_t **context, size_t *context_size)
+    const uint8_t **context, size_t *context_size)
 {
     if (size < 2)
         return -EPROTO;

@@ -41,8 +41,8 @@ typedef struct expect {
 // Appends one frame with a patterned body; force_long uses the 8-octet
 // size even for small bodies.
 static size_t
-put_frame(uint8_t *out, uint8_t flags, size_t size, unsigned seed,
-          bool force_long)
+put_frame(
+    uint8_t *out, uint8_t flags, size_t size, unsigned seed, bool force_long)
 {
     size_t pos;
     if (force_long) {
@@ -62,10 +62,10 @@ check_frame(zmi_msg_t *f, const expect_t *x)
 {
     assert_true(zmi_msg_is_valid(f));
     assert_int_equal(zmi_msg_size(f), x->size);
-    assert_int_equal((f->flags & ZMI_MSG_MORE) != 0,
-                     (x->flags & ZMI_ZMTP_MORE) != 0);
-    assert_int_equal((f->flags & ZMI_MSG_COMMAND) != 0,
-                     (x->flags & ZMI_ZMTP_COMMAND) != 0);
+    assert_int_equal(
+        (f->flags & ZMI_MSG_MORE) != 0, (x->flags & ZMI_ZMTP_MORE) != 0);
+    assert_int_equal(
+        (f->flags & ZMI_MSG_COMMAND) != 0, (x->flags & ZMI_ZMTP_COMMAND) != 0);
     if (x->size <= ZMI_MSG_VSM_MAX)
         assert_int_equal(f->type, ZMI_MSG_VSM);
     else
@@ -81,7 +81,7 @@ check_frame(zmi_msg_t *f, const expect_t *x)
 // Decodes data[0..n) completely, checking each frame against exp[*idx].
 static void
 feed(zmi_decoder_t *d, const uint8_t *data, size_t n, const expect_t *exp,
-     size_t *idx)
+    size_t *idx)
 {
     size_t off = 0;
     while (off < n) {
@@ -102,9 +102,8 @@ feed(zmi_decoder_t *d, const uint8_t *data, size_t n, const expect_t *exp,
 }
 
 // A stream of frames of every interesting size, flags varied.
-static const size_t stream_sizes[] = {0,   1,    48,   49,    255,  256,
-                                      300, 8191, 8192, 20000, 0,    65536,
-                                      2,   48,   0,    70000, 255};
+static const size_t stream_sizes[] = { 0, 1, 48, 49, 255, 256, 300, 8191, 8192,
+    20000, 0, 65536, 2, 48, 0, 70000, 255 };
 
 static uint8_t *
 build_stream(size_t *len, expect_t *exp, size_t *count)
@@ -125,8 +124,8 @@ build_stream(size_t *len, expect_t *exp, size_t *count)
         exp[i].size = stream_sizes[i];
         exp[i].flags = flags;
         exp[i].seed = (unsigned) i + 1;
-        pos += put_frame(s + pos, flags, stream_sizes[i], exp[i].seed,
-                         i % 4 == 1);
+        pos += put_frame(
+            s + pos, flags, stream_sizes[i], exp[i].seed, i % 4 == 1);
     }
     *len = pos;
     *count = n;
@@ -142,14 +141,14 @@ test_simple_frames(void **state)
     size_t used;
     zmi_decoder_init(&d, -1);
 
-    static const uint8_t empty[] = {0x00, 0x00};
+    static const uint8_t empty[] = { 0x00, 0x00 };
     assert_int_equal(zmi_decoder_decode(&d, empty, 2, &used, &f), 1);
     assert_int_equal(used, 2);
     assert_int_equal(zmi_msg_size(&f), 0);
     assert_int_equal(f.flags, 0);
     zmi_msg_close(&f);
 
-    static const uint8_t more[] = {0x01, 0x03, 'a', 'b', 'c', 0xEE};
+    static const uint8_t more[] = { 0x01, 0x03, 'a', 'b', 'c', 0xEE };
     assert_int_equal(zmi_decoder_decode(&d, more, 6, &used, &f), 1);
     assert_int_equal(used, 5); // the next frame's octet is left alone
     assert_int_equal(zmi_msg_size(&f), 3);
@@ -157,21 +156,21 @@ test_simple_frames(void **state)
     assert_int_equal(f.flags, ZMI_MSG_MORE);
     zmi_msg_close(&f);
 
-    static const uint8_t cmd[] = {0x04, 0x02, 'h', 'i'};
+    static const uint8_t cmd[] = { 0x04, 0x02, 'h', 'i' };
     assert_int_equal(zmi_decoder_decode(&d, cmd, 4, &used, &f), 1);
     assert_int_equal(f.flags, ZMI_MSG_COMMAND);
     zmi_msg_close(&f);
 
     // A long size on a small frame is accepted (RFC 37 SHOULD only).
-    static const uint8_t long_small[] = {0x03, 0, 0, 0, 0, 0, 0, 0, 2,
-                                         'o',  'k'};
+    static const uint8_t long_small[]
+        = { 0x03, 0, 0, 0, 0, 0, 0, 0, 2, 'o', 'k' };
     assert_int_equal(zmi_decoder_decode(&d, long_small, 11, &used, &f), 1);
     assert_int_equal(used, 11);
     assert_int_equal(f.flags, ZMI_MSG_MORE);
     assert_memory_equal(zmi_msg_data(&f), "ok", 2);
     zmi_msg_close(&f);
 
-    static const uint8_t long_cmd0[] = {0x06, 0, 0, 0, 0, 0, 0, 0, 0};
+    static const uint8_t long_cmd0[] = { 0x06, 0, 0, 0, 0, 0, 0, 0, 0 };
     assert_int_equal(zmi_decoder_decode(&d, long_cmd0, 9, &used, &f), 1);
     assert_int_equal(used, 9);
     assert_int_equal(zmi_msg_size(&f), 0);
@@ -191,8 +190,8 @@ test_ready_command_decodes(void **state)
 {
     (void) state;
     uint8_t buf[64];
-    ssize_t n = zmi_zmtp_encode_ready(buf, sizeof(buf), ZMSG_DEALER,
-                                      (const uint8_t *) "", 0);
+    ssize_t n = zmi_zmtp_encode_ready(
+        buf, sizeof(buf), ZMSG_DEALER, (const uint8_t *) "", 0);
     assert_int_equal(n, 43);
     zmi_decoder_t d;
     zmi_msg_t f;
@@ -224,8 +223,8 @@ test_many_frames_one_buffer(void **state)
     while (off < len) {
         size_t used;
         zmi_msg_t f;
-        assert_int_equal(zmi_decoder_decode(&d, s + off, len - off, &used, &f),
-                         1);
+        assert_int_equal(
+            zmi_decoder_decode(&d, s + off, len - off, &used, &f), 1);
         off += used;
         check_frame(&f, &exp[idx++]);
         zmi_msg_close(&f);
@@ -290,7 +289,7 @@ expect_error(int64_t max, const uint8_t *data, size_t n, int err, size_t at)
     assert_int_equal(zmi_decoder_decode(&d, data, n, &used, &f), err);
     assert_int_equal(used, at);
     // The decoder stays dead.
-    static const uint8_t good[] = {0x00, 0x00};
+    static const uint8_t good[] = { 0x00, 0x00 };
     assert_int_equal(zmi_decoder_decode(&d, good, 2, &used, &f), err);
     assert_int_equal(used, 0);
     zmi_decoder_fini(&d);
@@ -316,15 +315,15 @@ test_reserved_flags(void **state)
 {
     (void) state;
     for (int bit = 3; bit < 8; bit++) {
-        uint8_t frame[] = {(uint8_t) (1u << bit), 0x01, 'x'};
+        uint8_t frame[] = { (uint8_t) (1u << bit), 0x01, 'x' };
         expect_error(-1, frame, sizeof(frame), -EPROTO, 1);
         frame[0] |= ZMI_ZMTP_MORE | ZMI_ZMTP_LONG;
         expect_error(-1, frame, sizeof(frame), -EPROTO, 1);
     }
-    static const uint8_t all[] = {0xFF, 0x00};
+    static const uint8_t all[] = { 0xFF, 0x00 };
     expect_error(-1, all, sizeof(all), -EPROTO, 1);
     // A good frame, then a bad flags octet.
-    static const uint8_t later[] = {0x00, 0x01, 'a', 0x10, 0x00};
+    static const uint8_t later[] = { 0x00, 0x01, 'a', 0x10, 0x00 };
     zmi_decoder_t d;
     zmi_msg_t f;
     size_t used;
@@ -332,8 +331,7 @@ test_reserved_flags(void **state)
     assert_int_equal(zmi_decoder_decode(&d, later, 5, &used, &f), 1);
     assert_int_equal(used, 3);
     zmi_msg_close(&f);
-    assert_int_equal(zmi_decoder_decode(&d, later + 3, 2, &used, &f),
-                     -EPROTO);
+    assert_int_equal(zmi_decoder_decode(&d, later + 3, 2, &used, &f), -EPROTO);
     assert_int_equal(used, 1);
     zmi_decoder_fini(&d);
 }
@@ -342,8 +340,8 @@ static void
 test_more_on_command(void **state)
 {
     (void) state;
-    static const uint8_t short_form[] = {0x05, 0x01, 'x'};
-    static const uint8_t long_form[] = {0x07, 0, 0, 0, 0, 0, 0, 0, 1, 'x'};
+    static const uint8_t short_form[] = { 0x05, 0x01, 'x' };
+    static const uint8_t long_form[] = { 0x07, 0, 0, 0, 0, 0, 0, 0, 1, 'x' };
     expect_error(-1, short_form, sizeof(short_form), -EPROTO, 1);
     expect_error(-1, long_form, sizeof(long_form), -EPROTO, 1);
 }
@@ -353,33 +351,33 @@ test_size_limits(void **state)
 {
     (void) state;
     // Above maxmsgsize: refused once the size is known.
-    static const uint8_t s101[] = {0x00, 101};
-    static const uint8_t l101[] = {0x02, 0, 0, 0, 0, 0, 0, 0, 101};
+    static const uint8_t s101[] = { 0x00, 101 };
+    static const uint8_t l101[] = { 0x02, 0, 0, 0, 0, 0, 0, 0, 101 };
     expect_error(100, s101, sizeof(s101), -EMSGSIZE, 2);
     expect_error(100, l101, sizeof(l101), -EMSGSIZE, 9);
-    static const uint8_t s1[] = {0x01, 0x01, 'x'};
+    static const uint8_t s1[] = { 0x01, 0x01, 'x' };
     expect_error(0, s1, sizeof(s1), -EMSGSIZE, 2);
 
     // 2^40 against a small limit: -EMSGSIZE, not an allocation attempt.
-    static const uint8_t huge[] = {0x02, 0, 0, 0x01, 0, 0, 0, 0, 0};
+    static const uint8_t huge[] = { 0x02, 0, 0, 0x01, 0, 0, 0, 0, 0 };
     expect_error(1000, huge, sizeof(huge), -EMSGSIZE, 9);
 
     // Beyond 2^63-1 is refused even with no limit.
-    static const uint8_t p63[] = {0x02, 0x80, 0, 0, 0, 0, 0, 0, 0};
-    static const uint8_t p64[] = {0x03, 0xFF, 0xFF, 0xFF, 0xFF,
-                                  0xFF, 0xFF, 0xFF, 0xFF};
-    static const uint8_t c64[] = {0x06, 0xFF, 0xFF, 0xFF, 0xFF,
-                                  0xFF, 0xFF, 0xFF, 0xFF};
+    static const uint8_t p63[] = { 0x02, 0x80, 0, 0, 0, 0, 0, 0, 0 };
+    static const uint8_t p64[]
+        = { 0x03, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+    static const uint8_t c64[]
+        = { 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
     expect_error(-1, p63, sizeof(p63), -EMSGSIZE, 9);
     expect_error(-1, p64, sizeof(p64), -EMSGSIZE, 9);
     expect_error(-1, c64, sizeof(c64), -EMSGSIZE, 9);
     expect_error(INT64_MAX, p64, sizeof(p64), -EMSGSIZE, 9);
 
     // Commands are capped at ZMI_ZMTP_COMMAND_MAX whatever maxmsgsize is.
-    static const uint8_t cbig[] = {0x06, 0, 0, 0, 0, 0, 0x01, 0x00, 0x01};
+    static const uint8_t cbig[] = { 0x06, 0, 0, 0, 0, 0, 0x01, 0x00, 0x01 };
     expect_error(-1, cbig, sizeof(cbig), -EMSGSIZE, 9);
     expect_error(INT64_MAX, cbig, sizeof(cbig), -EMSGSIZE, 9);
-    static const uint8_t chuge[] = {0x06, 0, 0, 0x01, 0, 0, 0, 0, 0};
+    static const uint8_t chuge[] = { 0x06, 0, 0, 0x01, 0, 0, 0, 0, 0 };
     expect_error(-1, chuge, sizeof(chuge), -EMSGSIZE, 9);
 
     zmi_decoder_t d;
@@ -401,17 +399,17 @@ test_size_limits(void **state)
     zmi_decoder_fini(&d);
 
     zmi_decoder_init(&d, 0);
-    static const uint8_t zero[] = {0x00, 0x00};
+    static const uint8_t zero[] = { 0x00, 0x00 };
     assert_int_equal(zmi_decoder_decode(&d, zero, 2, &used, &f), 1);
     zmi_msg_close(&f);
     zmi_decoder_fini(&d);
 
     // A command of exactly ZMI_ZMTP_COMMAND_MAX is accepted; left
     // half-read, fini frees it.
-    static const uint8_t cmax[] = {0x06, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00, 'x'};
+    static const uint8_t cmax[]
+        = { 0x06, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00, 'x' };
     zmi_decoder_init(&d, -1);
-    assert_int_equal(zmi_decoder_decode(&d, cmax, sizeof(cmax), &used, &f),
-                     0);
+    assert_int_equal(zmi_decoder_decode(&d, cmax, sizeof(cmax), &used, &f), 0);
     assert_int_equal(used, sizeof(cmax));
     zmi_decoder_fini(&d);
 }
@@ -475,7 +473,7 @@ test_read_target(void **state)
     buf[1023] = 0x00;
     assert_int_equal(zmi_decoder_decode(&d, buf, 1024, &used, &f), 1);
     assert_int_equal(used, 1023);
-    expect_t x = {5000, ZMI_ZMTP_MORE, 9};
+    expect_t x = { 5000, ZMI_ZMTP_MORE, 9 };
     check_frame(&f, &x);
     // The in-place reads landed in the message handed out.
     assert_ptr_equal(first, (uint8_t *) zmi_msg_data(&f) + 100);
@@ -550,7 +548,7 @@ test_fini_frees_partial(void **state)
     zmi_decoder_fini(&d);
 
     // Inline body half-read, a header half-read, nothing at all.
-    static const uint8_t small[] = {0x00, 0x10, 'a', 'b'};
+    static const uint8_t small[] = { 0x00, 0x10, 'a', 'b' };
     zmi_decoder_init(&d, -1);
     assert_int_equal(zmi_decoder_decode(&d, small, 4, &used, &f), 0);
     zmi_decoder_fini(&d);
@@ -569,6 +567,51 @@ test_fini_frees_partial(void **state)
     zmi_msg_close(&f);
 }
 
+// Random bytes in random chunks: only the documented results, no crash
+// (ASan/UBSan watch the reads), frames always well-formed.
+static void
+test_random_garbage(void **state)
+{
+    (void) state;
+    uint8_t buf[4096];
+    rng_state = 0x1234567887654321ull;
+    for (int round = 0; round < 3000; round++) {
+        size_t len = 1 + rng() % sizeof(buf);
+        for (size_t i = 0; i < len; i++)
+            buf[i] = (uint8_t) rng();
+        // Bias towards valid flags so that bodies get decoded too.
+        if (round % 2 == 0)
+            buf[0] &= 0x07;
+        zmi_decoder_t d;
+        zmi_decoder_init(&d, 100000);
+        size_t off = 0;
+        while (off < len) {
+            size_t k = 1 + rng() % 64, used;
+            if (k > len - off)
+                k = len - off;
+            zmi_msg_t f;
+            int rc = zmi_decoder_decode(&d, buf + off, k, &used, &f);
+            assert_true(used <= k);
+            off += used;
+            if (rc == 1) {
+                assert_true(
+                    zmi_msg_size(&f) <= 100000 || (f.flags & ZMI_MSG_COMMAND));
+                assert_false(
+                    (f.flags & ZMI_MSG_COMMAND) && (f.flags & ZMI_MSG_MORE));
+                zmi_msg_close(&f);
+                continue;
+            }
+            if (rc < 0) {
+                assert_true(rc == -EPROTO || rc == -EMSGSIZE);
+                break;
+            }
+            assert_int_equal(rc, 0);
+            assert_int_equal(used, k);
+        }
+        zmi_decoder_fini(&d);
+    }
+}
+
 int
 main(void)
 {
@@ -584,6 +627,7 @@ main(void)
         cmocka_unit_test(test_read_target),
         cmocka_unit_test(test_read_target_stream),
         cmocka_unit_test(test_fini_frees_partial),
+        cmocka_unit_test(test_random_garbage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

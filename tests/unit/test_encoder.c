@@ -65,7 +65,10 @@ test_frame_bytes(void **state)
     assert_int_equal(m.type, ZMI_MSG_CLOSED); // the encoder took it
     assert_false(zmi_encoder_empty(&e));
     assert_int_equal(zmi_encoder_iov(&e, iov), 1);
-    check_iov(&iov[0], "\x01\x03" "abc", 5);
+    check_iov(&iov[0],
+        "\x01\x03"
+        "abc",
+        5);
     zmi_encoder_consumed(&e, 5);
     assert_true(zmi_encoder_empty(&e));
 
@@ -169,10 +172,10 @@ test_zero_copy(void **state)
 
     assert_int_equal(zmi_encoder_iov(&e, iov), 2);
     check_iov(&iov[0],
-              "\x00\x05"
-              "hello"
-              "\x03\x00\x00\x00\x00\x00\x00\x20\x00",
-              16);
+        "\x00\x05"
+        "hello"
+        "\x03\x00\x00\x00\x00\x00\x00\x20\x00",
+        16);
     assert_ptr_equal(iov[1].iov_base, body); // not copied
     assert_int_equal(iov[1].iov_len, 8192);
 
@@ -222,6 +225,34 @@ test_zero_copy(void **state)
     zmi_encoder_consumed(&e, 1000);
     assert_true(zmi_encoder_empty(&e));
     zmi_encoder_consumed(&e, 5);
+    assert_true(zmi_encoder_empty(&e));
+    zmi_encoder_fini(&e);
+}
+
+static void
+test_zero_copy_threshold(void **state)
+{
+    (void) state;
+    zmi_encoder_t e;
+    zmi_msg_t m;
+    struct iovec iov[2];
+    // With room to spare, only the size decides.
+    assert_int_equal(zmi_encoder_init(&e, 65536), 0);
+    make_msg(&m, ZMI_ENCODER_ZEROCOPY_MIN - 1, 1, 0);
+    assert_true(zmi_encoder_push(&e, &m));
+    assert_false(e.has_big);
+    assert_int_equal(zmi_encoder_iov(&e, iov), 1);
+    assert_int_equal(iov[0].iov_len, 9 + ZMI_ENCODER_ZEROCOPY_MIN - 1);
+    zmi_encoder_consumed(&e, iov[0].iov_len);
+
+    make_msg(&m, ZMI_ENCODER_ZEROCOPY_MIN, 2, 0);
+    uint8_t *body = zmi_msg_data(&m);
+    assert_true(zmi_encoder_push(&e, &m));
+    assert_true(e.has_big);
+    assert_int_equal(zmi_encoder_iov(&e, iov), 2);
+    assert_int_equal(iov[0].iov_len, 9);
+    assert_ptr_equal(iov[1].iov_base, body);
+    zmi_encoder_consumed(&e, 9 + ZMI_ENCODER_ZEROCOPY_MIN);
     assert_true(zmi_encoder_empty(&e));
     zmi_encoder_fini(&e);
 }
@@ -300,7 +331,7 @@ test_push_raw(void **state)
     zmi_msg_t m;
     struct iovec iov[2];
     uint8_t greeting[ZMI_ZMTP_GREETING_SIZE];
-    uint8_t junk[300] = {0};
+    uint8_t junk[300] = { 0 };
     zmi_greeting_encode(greeting);
     assert_int_equal(zmi_encoder_init(&e, 256), 0);
 
@@ -343,7 +374,7 @@ test_fini_frees_pending(void **state)
 // Writes out up to max_write octets per "writev" into out.
 static void
 drain(zmi_encoder_t *e, uint8_t *out, size_t *out_len, size_t max_write,
-      size_t *zero_copy)
+    size_t *zero_copy)
 {
     struct iovec iov[2];
     int cnt;
@@ -364,13 +395,13 @@ drain(zmi_encoder_t *e, uint8_t *out, size_t *out_len, size_t max_write,
     }
 }
 
-static const size_t rt_sizes[] = {0,    1,    48,   49,         255,
-                                  256,  8191, 8192, 1024 * 1024};
+static const size_t rt_sizes[]
+    = { 0, 1, 48, 49, 255, 256, 8191, 8192, 1024 * 1024 };
 
 static void
 round_trip(size_t cap, size_t max_write, uint64_t seed)
 {
-    static const uint8_t rt_flags[] = {0, ZMI_MSG_MORE, ZMI_MSG_COMMAND};
+    static const uint8_t rt_flags[] = { 0, ZMI_MSG_MORE, ZMI_MSG_COMMAND };
     size_t nsizes = sizeof(rt_sizes) / sizeof(rt_sizes[0]);
     size_t total = 0;
     for (size_t i = 0; i < nsizes; i++)
@@ -423,8 +454,8 @@ round_trip(size_t cap, size_t max_write, uint64_t seed)
             assert_int_equal(rc, 1);
             got++;
             assert_int_equal(zmi_msg_size(&m), rt_sizes[i]);
-            assert_int_equal(m.flags & (ZMI_MSG_MORE | ZMI_MSG_COMMAND),
-                             rt_flags[f]);
+            assert_int_equal(
+                m.flags & (ZMI_MSG_MORE | ZMI_MSG_COMMAND), rt_flags[f]);
             uint8_t *want = malloc(rt_sizes[i] + 1);
             assert_non_null(want);
             fill_pattern(want, rt_sizes[i], (unsigned) (i * 3 + f));
@@ -458,6 +489,7 @@ main(void)
         cmocka_unit_test(test_frame_bytes),
         cmocka_unit_test(test_batching_and_compaction),
         cmocka_unit_test(test_zero_copy),
+        cmocka_unit_test(test_zero_copy_threshold),
         cmocka_unit_test(test_const_msg_zero_copy),
         cmocka_unit_test(test_small_cap_progress),
         cmocka_unit_test(test_push_raw),

@@ -99,8 +99,8 @@ test_decode_bad_signature(void **state)
     (void) state;
     uint8_t in[ZMI_ZMTP_GREETING_SIZE];
     zmi_greeting_t g;
-    static const uint8_t bad0[] = {0x00, 0x01, 0x7F, 0xFE};
-    static const uint8_t bad9[] = {0x00, 0x7E, 0xFF, 0x01, 0x03};
+    static const uint8_t bad0[] = { 0x00, 0x01, 0x7F, 0xFE };
+    static const uint8_t bad9[] = { 0x00, 0x7E, 0xFF, 0x01, 0x03 };
 
     for (size_t i = 0; i < sizeof(bad0); i++) {
         good_greeting(in);
@@ -144,18 +144,17 @@ test_decode_mechanism(void **state)
         const char *m;
         size_t n;
     } bad[] = {
-        {"PLAIN", 5},
-        {"CURVE", 5},
-        {"null", 4},           // mechanisms are upper case
-        {"", 0},               // empty
-        {"NULLX", 5},          // longer name
-        {"NUL", 3},            // prefix only
-        {"NULL\0X", 6},        // non-NUL after the padding starts
-        {"\0NULL", 5},         // empty name, junk padding
-        {"NUL!", 4},           // invalid character
-        {"N LL", 4},           // space is invalid
-        {"NULL\xff", 5},       // non-ASCII
-        {"AAAAAAAAAAAAAAAAAAAA", 20}, // full width, valid chars, not NULL
+        { "PLAIN", 5 }, { "CURVE", 5 },
+        { "null", 4 }, // mechanisms are upper case
+        { "", 0 }, // empty
+        { "NULLX", 5 }, // longer name
+        { "NUL", 3 }, // prefix only
+        { "NULL\0X", 6 }, // non-NUL after the padding starts
+        { "\0NULL", 5 }, // empty name, junk padding
+        { "NUL!", 4 }, // invalid character
+        { "N LL", 4 }, // space is invalid
+        { "NULL\xff", 5 }, // non-ASCII
+        { "AAAAAAAAAAAAAAAAAAAA", 20 }, // full width, valid chars, not NULL
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         good_greeting(in);
@@ -206,15 +205,15 @@ test_prefix_zmtp10(void **state)
 {
     (void) state;
     // ZMTP 1.0 starts with a short length octet: refused at the first byte.
-    static const uint8_t v10_short[] = {0x06, 0x00, 'h', 'e', 'l', 'l', 'o'};
+    static const uint8_t v10_short[] = { 0x06, 0x00, 'h', 'e', 'l', 'l', 'o' };
     assert_int_equal(zmi_greeting_check_prefix(v10_short, 0), 0);
     assert_int_equal(zmi_greeting_check_prefix(v10_short, 1), -EPROTO);
     assert_int_equal(zmi_greeting_check_prefix(v10_short, 7), -EPROTO);
 
     // ZMTP 1.0 long form: 0xFF, 8-octet length, then a flags octet whose
     // bit 0 is clear. Only the 10th byte tells.
-    static const uint8_t v10_long[] = {0xFF, 0, 0, 0, 0, 0, 0, 1, 0, 0x00,
-                                       'x'};
+    static const uint8_t v10_long[]
+        = { 0xFF, 0, 0, 0, 0, 0, 0, 1, 0, 0x00, 'x' };
     for (size_t n = 0; n <= 9; n++)
         assert_int_equal(zmi_greeting_check_prefix(v10_long, n), 0);
     assert_int_equal(zmi_greeting_check_prefix(v10_long, 10), -EPROTO);
@@ -247,6 +246,38 @@ test_prefix_long_n_clamped(void **state)
     assert_int_equal(zmi_greeting_check_prefix(in, sizeof(in)), 0);
 }
 
+// Random greetings: 0 or -EPROTO, and prefix checks agree with decode.
+static void
+test_random_greetings(void **state)
+{
+    (void) state;
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    uint8_t in[ZMI_ZMTP_GREETING_SIZE];
+    int accepted = 0;
+    for (int round = 0; round < 20000; round++) {
+        good_greeting(in);
+        // Flip a few random octets of a good greeting.
+        for (int k = 0; k < 1 + round % 3; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            in[x % ZMI_ZMTP_GREETING_SIZE] = (uint8_t) (x >> 8);
+        }
+        zmi_greeting_t g;
+        int rc = zmi_greeting_decode(in, &g);
+        assert_true(rc == 0 || rc == -EPROTO);
+        if (zmi_greeting_check_prefix(in, ZMI_ZMTP_GREETING_SIZE) != 0)
+            assert_int_equal(rc, -EPROTO);
+        if (rc == 0) {
+            accepted++;
+            assert_int_equal(in[0], 0xFF);
+            assert_true(g.major >= 3);
+            assert_string_equal(g.mechanism, "NULL");
+        }
+    }
+    assert_true(accepted > 0);
+}
+
 int
 main(void)
 {
@@ -263,6 +294,7 @@ main(void)
         cmocka_unit_test(test_prefix_zmtp10),
         cmocka_unit_test(test_prefix_zmtp20),
         cmocka_unit_test(test_prefix_long_n_clamped),
+        cmocka_unit_test(test_random_greetings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

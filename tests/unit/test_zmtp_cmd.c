@@ -11,10 +11,49 @@
 
 // RFC 37 worked example: a DEALER's READY with an empty Identity.
 static const uint8_t ready_dealer[] = {
-    0x04, 0x29, 0x05, 'R', 'E', 'A', 'D', 'Y', 0x0B, 'S', 'o', 'c', 'k',
-    'e', 't', '-', 'T', 'y', 'p', 'e', 0x00, 0x00, 0x00, 0x06, 'D', 'E',
-    'A', 'L', 'E', 'R', 0x08, 'I', 'd', 'e', 'n', 't', 'i', 't', 'y', 0x00,
-    0x00, 0x00, 0x00,
+    0x04,
+    0x29,
+    0x05,
+    'R',
+    'E',
+    'A',
+    'D',
+    'Y',
+    0x0B,
+    'S',
+    'o',
+    'c',
+    'k',
+    'e',
+    't',
+    '-',
+    'T',
+    'y',
+    'p',
+    'e',
+    0x00,
+    0x00,
+    0x00,
+    0x06,
+    'D',
+    'E',
+    'A',
+    'L',
+    'E',
+    'R',
+    0x08,
+    'I',
+    'd',
+    'e',
+    'n',
+    't',
+    'i',
+    't',
+    'y',
+    0x00,
+    0x00,
+    0x00,
+    0x00,
 };
 
 static void
@@ -32,12 +71,12 @@ test_frame_header(void **state)
     assert_int_equal(h[1], 0xFF);
 
     assert_int_equal(zmi_zmtp_frame_header(h, ZMI_ZMTP_COMMAND, 256), 9);
-    static const uint8_t h256[] = {0x06, 0, 0, 0, 0, 0, 0, 0x01, 0x00};
+    static const uint8_t h256[] = { 0x06, 0, 0, 0, 0, 0, 0, 0x01, 0x00 };
     assert_memory_equal(h, h256, 9);
 
     assert_int_equal(
         zmi_zmtp_frame_header(h, ZMI_ZMTP_MORE, 0x0102030405060708ull), 9);
-    static const uint8_t hbig[] = {0x03, 1, 2, 3, 4, 5, 6, 7, 8};
+    static const uint8_t hbig[] = { 0x03, 1, 2, 3, 4, 5, 6, 7, 8 };
     assert_memory_equal(h, hbig, 9);
 
     // A stray LONG flag on a short size is dropped, not sent wrong.
@@ -52,22 +91,22 @@ test_ready_rfc_example(void **state)
     (void) state;
     uint8_t out[128];
     memset(out, 0xAA, sizeof(out));
-    ssize_t n = zmi_zmtp_encode_ready(out, sizeof(out), ZMSG_DEALER,
-                                      (const uint8_t *) "", 0);
+    ssize_t n = zmi_zmtp_encode_ready(
+        out, sizeof(out), ZMSG_DEALER, (const uint8_t *) "", 0);
     assert_int_equal(n, sizeof(ready_dealer));
     assert_int_equal(n, 43);
     assert_memory_equal(out, ready_dealer, sizeof(ready_dealer));
     assert_int_equal(out[n], 0xAA); // nothing written past the frame
 
     // An exact fit works, one octet less does not.
-    assert_int_equal(zmi_zmtp_encode_ready(out, 43, ZMSG_DEALER,
-                                           (const uint8_t *) "", 0),
-                     43);
-    assert_int_equal(zmi_zmtp_encode_ready(out, 42, ZMSG_DEALER,
-                                           (const uint8_t *) "", 0),
-                     -ENOSPC);
-    assert_int_equal(zmi_zmtp_encode_ready(out, 0, ZMSG_DEALER, NULL, 0),
-                     -ENOSPC);
+    assert_int_equal(
+        zmi_zmtp_encode_ready(out, 43, ZMSG_DEALER, (const uint8_t *) "", 0),
+        43);
+    assert_int_equal(
+        zmi_zmtp_encode_ready(out, 42, ZMSG_DEALER, (const uint8_t *) "", 0),
+        -ENOSPC);
+    assert_int_equal(
+        zmi_zmtp_encode_ready(out, 0, ZMSG_DEALER, NULL, 0), -ENOSPC);
 }
 
 static void
@@ -76,9 +115,34 @@ test_ready_no_identity(void **state)
     (void) state;
     uint8_t out[64];
     static const uint8_t want[] = {
-        0x04, 0x1A, 0x05, 'R', 'E', 'A', 'D', 'Y', 0x0B, 'S', 'o', 'c', 'k',
-        'e', 't', '-', 'T', 'y', 'p', 'e', 0x00, 0x00, 0x00, 0x04, 'P', 'U',
-        'S', 'H',
+        0x04,
+        0x1A,
+        0x05,
+        'R',
+        'E',
+        'A',
+        'D',
+        'Y',
+        0x0B,
+        'S',
+        'o',
+        'c',
+        'k',
+        'e',
+        't',
+        '-',
+        'T',
+        'y',
+        'p',
+        'e',
+        0x00,
+        0x00,
+        0x00,
+        0x04,
+        'P',
+        'U',
+        'S',
+        'H',
     };
     ssize_t n = zmi_zmtp_encode_ready(out, sizeof(out), ZMSG_PUSH, NULL, 0);
     assert_int_equal(n, sizeof(want));
@@ -91,13 +155,53 @@ test_ready_identity(void **state)
     (void) state;
     uint8_t out[64];
     static const uint8_t want[] = {
-        0x04, 0x2A, 0x05, 'R', 'E', 'A', 'D', 'Y', 0x0B, 'S', 'o', 'c', 'k',
-        'e', 't', '-', 'T', 'y', 'p', 'e', 0x00, 0x00, 0x00, 0x03, 'R', 'E',
-        'Q', 0x08, 'I', 'd', 'e', 'n', 't', 'i', 't', 'y', 0x00, 0x00, 0x00,
-        0x04, 'p', 'e', 'e', 'r',
+        0x04,
+        0x2A,
+        0x05,
+        'R',
+        'E',
+        'A',
+        'D',
+        'Y',
+        0x0B,
+        'S',
+        'o',
+        'c',
+        'k',
+        'e',
+        't',
+        '-',
+        'T',
+        'y',
+        'p',
+        'e',
+        0x00,
+        0x00,
+        0x00,
+        0x03,
+        'R',
+        'E',
+        'Q',
+        0x08,
+        'I',
+        'd',
+        'e',
+        'n',
+        't',
+        'i',
+        't',
+        'y',
+        0x00,
+        0x00,
+        0x00,
+        0x04,
+        'p',
+        'e',
+        'e',
+        'r',
     };
-    ssize_t n = zmi_zmtp_encode_ready(out, sizeof(out), ZMSG_REQ,
-                                      (const uint8_t *) "peer", 4);
+    ssize_t n = zmi_zmtp_encode_ready(
+        out, sizeof(out), ZMSG_REQ, (const uint8_t *) "peer", 4);
     assert_int_equal(n, sizeof(want));
     assert_memory_equal(out, want, sizeof(want));
 }
@@ -110,10 +214,10 @@ test_ready_long_form(void **state)
     uint8_t out[512];
     memset(id, 'i', sizeof(id));
     // Body: 6 (name) + 22 (Socket-Type ROUTER) + 13 + 255 = 296.
-    ssize_t n = zmi_zmtp_encode_ready(out, sizeof(out), ZMSG_ROUTER, id,
-                                      sizeof(id));
+    ssize_t n
+        = zmi_zmtp_encode_ready(out, sizeof(out), ZMSG_ROUTER, id, sizeof(id));
     assert_int_equal(n, 9 + 296);
-    static const uint8_t hdr[] = {0x06, 0, 0, 0, 0, 0, 0, 0x01, 0x28};
+    static const uint8_t hdr[] = { 0x06, 0, 0, 0, 0, 0, 0, 0x01, 0x28 };
     assert_memory_equal(out, hdr, sizeof(hdr));
     assert_int_equal(out[9], 5);
     assert_memory_equal(out + 10, "READY", 5);
@@ -134,18 +238,16 @@ test_ready_bad_args(void **state)
 {
     (void) state;
     uint8_t out[1024];
-    uint8_t id[256] = {0};
-    assert_int_equal(zmi_zmtp_encode_ready(out, sizeof(out), -1, NULL, 0),
-                     -EINVAL);
+    uint8_t id[256] = { 0 };
+    assert_int_equal(
+        zmi_zmtp_encode_ready(out, sizeof(out), -1, NULL, 0), -EINVAL);
     assert_int_equal(
         zmi_zmtp_encode_ready(out, sizeof(out), ZMSG_XSUB + 1, NULL, 0),
         -EINVAL);
     assert_int_equal(
-        zmi_zmtp_encode_ready(out, sizeof(out), ZMSG_DEALER, id, 256),
-        -EINVAL);
+        zmi_zmtp_encode_ready(out, sizeof(out), ZMSG_DEALER, id, 256), -EINVAL);
     assert_int_equal(
-        zmi_zmtp_encode_ready(out, sizeof(out), ZMSG_DEALER, NULL, 3),
-        -EINVAL);
+        zmi_zmtp_encode_ready(out, sizeof(out), ZMSG_DEALER, NULL, 3), -EINVAL);
 }
 
 static void
@@ -153,20 +255,20 @@ test_subscribe_cancel(void **state)
 {
     (void) state;
     uint8_t out[600];
-    static const uint8_t sub_a[] = {0x04, 0x0B, 0x09, 'S', 'U', 'B', 'S',
-                                    'C', 'R', 'I', 'B', 'E', 'A'};
-    static const uint8_t cancel_a[] = {0x04, 0x08, 0x06, 'C', 'A', 'N',
-                                       'C', 'E', 'L', 'A'};
-    static const uint8_t sub_all[] = {0x04, 0x0A, 0x09, 'S', 'U', 'B', 'S',
-                                      'C', 'R', 'I', 'B', 'E'};
+    static const uint8_t sub_a[] = { 0x04, 0x0B, 0x09, 'S', 'U', 'B', 'S', 'C',
+        'R', 'I', 'B', 'E', 'A' };
+    static const uint8_t cancel_a[]
+        = { 0x04, 0x08, 0x06, 'C', 'A', 'N', 'C', 'E', 'L', 'A' };
+    static const uint8_t sub_all[]
+        = { 0x04, 0x0A, 0x09, 'S', 'U', 'B', 'S', 'C', 'R', 'I', 'B', 'E' };
 
-    ssize_t n = zmi_zmtp_encode_subscribe(out, sizeof(out), true,
-                                          (const uint8_t *) "A", 1);
+    ssize_t n = zmi_zmtp_encode_subscribe(
+        out, sizeof(out), true, (const uint8_t *) "A", 1);
     assert_int_equal(n, sizeof(sub_a));
     assert_memory_equal(out, sub_a, sizeof(sub_a));
 
-    n = zmi_zmtp_encode_subscribe(out, sizeof(out), false,
-                                  (const uint8_t *) "A", 1);
+    n = zmi_zmtp_encode_subscribe(
+        out, sizeof(out), false, (const uint8_t *) "A", 1);
     assert_int_equal(n, sizeof(cancel_a));
     assert_memory_equal(out, cancel_a, sizeof(cancel_a));
 
@@ -183,19 +285,19 @@ test_subscribe_cancel(void **state)
     assert_int_equal(out[1], 0xFF);
     n = zmi_zmtp_encode_subscribe(out, sizeof(out), true, topic, 246);
     assert_int_equal(n, 9 + 256);
-    static const uint8_t hdr[] = {0x06, 0, 0, 0, 0, 0, 0, 0x01, 0x00};
+    static const uint8_t hdr[] = { 0x06, 0, 0, 0, 0, 0, 0, 0x01, 0x00 };
     assert_memory_equal(out, hdr, sizeof(hdr));
     assert_memory_equal(out + 19, topic, 246);
 
-    assert_int_equal(zmi_zmtp_encode_subscribe(out, 12, true,
-                                               (const uint8_t *) "A", 1),
-                     -ENOSPC);
-    assert_int_equal(zmi_zmtp_encode_subscribe(out, sizeof(out), true, NULL,
-                                               (size_t) -1),
-                     -EINVAL);
-    assert_int_equal(zmi_zmtp_encode_subscribe(out, sizeof(out), true,
-                                               topic, (size_t) -1),
-                     -ENOSPC);
+    assert_int_equal(
+        zmi_zmtp_encode_subscribe(out, 12, true, (const uint8_t *) "A", 1),
+        -ENOSPC);
+    assert_int_equal(
+        zmi_zmtp_encode_subscribe(out, sizeof(out), true, NULL, (size_t) -1),
+        -EINVAL);
+    assert_int_equal(
+        zmi_zmtp_encode_subscribe(out, sizeof(out), true, topic, (size_t) -1),
+        -ENOSPC);
 }
 
 static void
@@ -203,14 +305,14 @@ test_error(void **state)
 {
     (void) state;
     uint8_t out[600];
-    static const uint8_t want[] = {0x04, 0x0A, 0x05, 'E', 'R', 'R', 'O',
-                                   'R', 0x03, 'b', 'a', 'd'};
+    static const uint8_t want[]
+        = { 0x04, 0x0A, 0x05, 'E', 'R', 'R', 'O', 'R', 0x03, 'b', 'a', 'd' };
     ssize_t n = zmi_zmtp_encode_error(out, sizeof(out), "bad");
     assert_int_equal(n, sizeof(want));
     assert_memory_equal(out, want, sizeof(want));
 
-    static const uint8_t empty[] = {0x04, 0x07, 0x05, 'E', 'R',
-                                    'R',  'O',  'R',  0x00};
+    static const uint8_t empty[]
+        = { 0x04, 0x07, 0x05, 'E', 'R', 'R', 'O', 'R', 0x00 };
     n = zmi_zmtp_encode_error(out, sizeof(out), NULL);
     assert_int_equal(n, sizeof(empty));
     assert_memory_equal(out, empty, sizeof(empty));
@@ -221,8 +323,7 @@ test_error(void **state)
     char reason[257];
     memset(reason, 'r', 256);
     reason[256] = '\0';
-    assert_int_equal(zmi_zmtp_encode_error(out, sizeof(out), reason),
-                     -EINVAL);
+    assert_int_equal(zmi_zmtp_encode_error(out, sizeof(out), reason), -EINVAL);
     reason[255] = '\0';
     n = zmi_zmtp_encode_error(out, sizeof(out), reason);
     assert_int_equal(n, 9 + 1 + 5 + 1 + 255);
@@ -238,34 +339,33 @@ test_ping_pong(void **state)
 {
     (void) state;
     uint8_t out[64];
-    static const uint8_t ping[] = {0x04, 0x09, 0x04, 'P', 'I', 'N', 'G',
-                                   0x12, 0x34, 'x',  'y'};
-    ssize_t n = zmi_zmtp_encode_ping(out, sizeof(out), 0x1234,
-                                     (const uint8_t *) "xy", 2);
+    static const uint8_t ping[]
+        = { 0x04, 0x09, 0x04, 'P', 'I', 'N', 'G', 0x12, 0x34, 'x', 'y' };
+    ssize_t n = zmi_zmtp_encode_ping(
+        out, sizeof(out), 0x1234, (const uint8_t *) "xy", 2);
     assert_int_equal(n, sizeof(ping));
     assert_memory_equal(out, ping, sizeof(ping));
 
-    static const uint8_t ping0[] = {0x04, 0x07, 0x04, 'P', 'I',
-                                    'N',  'G',  0x00, 0x64};
+    static const uint8_t ping0[]
+        = { 0x04, 0x07, 0x04, 'P', 'I', 'N', 'G', 0x00, 0x64 };
     n = zmi_zmtp_encode_ping(out, sizeof(out), 100, NULL, 0);
     assert_int_equal(n, sizeof(ping0));
     assert_memory_equal(out, ping0, sizeof(ping0));
 
-    static const uint8_t pong[] = {0x04, 0x07, 0x04, 'P', 'O',
-                                   'N',  'G',  'x',  'y'};
+    static const uint8_t pong[]
+        = { 0x04, 0x07, 0x04, 'P', 'O', 'N', 'G', 'x', 'y' };
     n = zmi_zmtp_encode_pong(out, sizeof(out), (const uint8_t *) "xy", 2);
     assert_int_equal(n, sizeof(pong));
     assert_memory_equal(out, pong, sizeof(pong));
 
-    uint8_t ctx[17] = {0};
-    assert_int_equal(zmi_zmtp_encode_ping(out, sizeof(out), 1, ctx, 17),
-                     -EINVAL);
-    assert_int_equal(zmi_zmtp_encode_pong(out, sizeof(out), ctx, 17),
-                     -EINVAL);
-    assert_int_equal(zmi_zmtp_encode_ping(out, sizeof(out), 1, ctx, 16),
-                     2 + 1 + 4 + 2 + 16);
-    assert_int_equal(zmi_zmtp_encode_pong(out, sizeof(out), ctx, 16),
-                     2 + 1 + 4 + 16);
+    uint8_t ctx[17] = { 0 };
+    assert_int_equal(
+        zmi_zmtp_encode_ping(out, sizeof(out), 1, ctx, 17), -EINVAL);
+    assert_int_equal(zmi_zmtp_encode_pong(out, sizeof(out), ctx, 17), -EINVAL);
+    assert_int_equal(
+        zmi_zmtp_encode_ping(out, sizeof(out), 1, ctx, 16), 2 + 1 + 4 + 2 + 16);
+    assert_int_equal(
+        zmi_zmtp_encode_pong(out, sizeof(out), ctx, 16), 2 + 1 + 4 + 16);
     assert_int_equal(zmi_zmtp_encode_ping(out, 8, 1, NULL, 0), -ENOSPC);
     assert_int_equal(zmi_zmtp_encode_pong(out, 6, NULL, 0), -ENOSPC);
 }
@@ -299,8 +399,8 @@ test_parse_cmd_kinds(void **state)
     assert_int_equal(cmd.size, 4);
     assert_memory_equal(cmd.data, "\x03why", 4);
 
-    n = zmi_zmtp_encode_subscribe(out, sizeof(out), true,
-                                  (const uint8_t *) "top", 3);
+    n = zmi_zmtp_encode_subscribe(
+        out, sizeof(out), true, (const uint8_t *) "top", 3);
     parse_frame(out, n, &cmd);
     assert_int_equal(cmd.kind, ZMI_ZMTP_SUBSCRIBE);
     assert_int_equal(cmd.size, 3);
@@ -311,8 +411,8 @@ test_parse_cmd_kinds(void **state)
     assert_int_equal(cmd.kind, ZMI_ZMTP_CANCEL);
     assert_int_equal(cmd.size, 0);
 
-    n = zmi_zmtp_encode_ping(out, sizeof(out), 0xBEEF,
-                             (const uint8_t *) "ctx", 3);
+    n = zmi_zmtp_encode_ping(
+        out, sizeof(out), 0xBEEF, (const uint8_t *) "ctx", 3);
     parse_frame(out, n, &cmd);
     assert_int_equal(cmd.kind, ZMI_ZMTP_PING);
     uint16_t ttl = 0;
@@ -331,14 +431,14 @@ test_parse_cmd_kinds(void **state)
 
     // Well-formed but unknown names are reported, not refused. Command
     // names compare exactly, as in libzmq.
-    static const uint8_t hello[] = {0x05, 'H', 'E', 'L', 'L', 'O', 0x01};
+    static const uint8_t hello[] = { 0x05, 'H', 'E', 'L', 'L', 'O', 0x01 };
     assert_int_equal(zmi_zmtp_parse_cmd(hello, sizeof(hello), &cmd), 0);
     assert_int_equal(cmd.kind, ZMI_ZMTP_UNKNOWN);
     assert_int_equal(cmd.size, 1);
-    static const uint8_t lower[] = {0x05, 'r', 'e', 'a', 'd', 'y'};
+    static const uint8_t lower[] = { 0x05, 'r', 'e', 'a', 'd', 'y' };
     assert_int_equal(zmi_zmtp_parse_cmd(lower, sizeof(lower), &cmd), 0);
     assert_int_equal(cmd.kind, ZMI_ZMTP_UNKNOWN);
-    static const uint8_t prefix[] = {0x04, 'R', 'E', 'A', 'D', 'Y'};
+    static const uint8_t prefix[] = { 0x04, 'R', 'E', 'A', 'D', 'Y' };
     assert_int_equal(zmi_zmtp_parse_cmd(prefix, sizeof(prefix), &cmd), 0);
     assert_int_equal(cmd.kind, ZMI_ZMTP_UNKNOWN);
     assert_int_equal(cmd.size, 1);
@@ -349,14 +449,14 @@ test_parse_cmd_malformed(void **state)
 {
     (void) state;
     zmi_zmtp_cmd_t cmd;
-    static const uint8_t zero_len[] = {0x00, 'R'};
-    static const uint8_t past_end[] = {0x06, 'R', 'E', 'A', 'D', 'Y'};
-    static const uint8_t only_len[] = {0x05};
-    static const uint8_t digit[] = {0x05, 'R', 'E', '4', 'D', 'Y'};
-    static const uint8_t space[] = {0x05, 'R', 'E', ' ', 'D', 'Y'};
-    static const uint8_t nul[] = {0x05, 'R', 'E', 0x00, 'D', 'Y'};
-    static const uint8_t high[] = {0x01, 0xC1};
-    static const uint8_t max_len[] = {0xFF, 'A', 'B'};
+    static const uint8_t zero_len[] = { 0x00, 'R' };
+    static const uint8_t past_end[] = { 0x06, 'R', 'E', 'A', 'D', 'Y' };
+    static const uint8_t only_len[] = { 0x05 };
+    static const uint8_t digit[] = { 0x05, 'R', 'E', '4', 'D', 'Y' };
+    static const uint8_t space[] = { 0x05, 'R', 'E', ' ', 'D', 'Y' };
+    static const uint8_t nul[] = { 0x05, 'R', 'E', 0x00, 'D', 'Y' };
+    static const uint8_t high[] = { 0x01, 0xC1 };
+    static const uint8_t max_len[] = { 0xFF, 'A', 'B' };
 
     assert_int_equal(zmi_zmtp_parse_cmd(zero_len, 0, &cmd), -EPROTO);
     assert_int_equal(zmi_zmtp_parse_cmd(NULL, 0, &cmd), -EPROTO);
@@ -435,8 +535,8 @@ test_parse_ready_properties(void **state)
     assert_memory_equal(r.identity, "me", 2);
 
     // Socket-Type values are case-sensitive; unknown ones give -1.
-    static const char *const unknown[] = {"dealer", "CLIENT", "DEALERS", "",
-                                          "DEALE"};
+    static const char *const unknown[]
+        = { "dealer", "CLIENT", "DEALERS", "", "DEALE" };
     for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
         n = 0;
         add_prop(buf, &n, "Socket-Type", unknown[i]);
@@ -497,40 +597,48 @@ test_parse_ready_malformed(void **state)
     (void) state;
     zmi_ready_t r;
     // Name length 0.
-    static const uint8_t name0[] = {0x00, 0, 0, 0, 0};
+    static const uint8_t name0[] = { 0x00, 0, 0, 0, 0 };
     // Name length past the end.
-    static const uint8_t name_past[] = {0x09, 'I', 'd', 'e', 'n', 't', 'i',
-                                        't', 'y'};
+    static const uint8_t name_past[]
+        = { 0x09, 'I', 'd', 'e', 'n', 't', 'i', 't', 'y' };
     // Invalid name characters.
-    static const uint8_t name_space[] = {0x04, 'a', ' ', 'b', 'c', 0, 0, 0, 0};
-    static const uint8_t name_colon[] = {0x04, 'a', ':', 'b', 'c', 0, 0, 0, 0};
-    static const uint8_t name_nul[] = {0x02, 'a', 0x00, 0, 0, 0, 0};
-    static const uint8_t name_high[] = {0x02, 'a', 0xE9, 0, 0, 0, 0};
+    static const uint8_t name_space[]
+        = { 0x04, 'a', ' ', 'b', 'c', 0, 0, 0, 0 };
+    static const uint8_t name_colon[]
+        = { 0x04, 'a', ':', 'b', 'c', 0, 0, 0, 0 };
+    static const uint8_t name_nul[] = { 0x02, 'a', 0x00, 0, 0, 0, 0 };
+    static const uint8_t name_high[] = { 0x02, 'a', 0xE9, 0, 0, 0, 0 };
     // Value length missing octets.
-    static const uint8_t vlen_short[] = {0x01, 'a', 0, 0, 0};
+    static const uint8_t vlen_short[] = { 0x01, 'a', 0, 0, 0 };
     // Value length one more than what is left.
-    static const uint8_t vlen_over[] = {0x01, 'a', 0, 0, 0, 3, 'x', 'y'};
+    static const uint8_t vlen_over[] = { 0x01, 'a', 0, 0, 0, 3, 'x', 'y' };
     // Value lengths that would overflow 32-bit arithmetic or break 2^31.
-    static const uint8_t vlen_max[] = {0x01, 'a', 0xFF, 0xFF, 0xFF, 0xFF, 'x'};
-    static const uint8_t vlen_2_31[] = {0x01, 'a', 0x80, 0x00, 0x00, 0x00};
-    static const uint8_t vlen_huge[] = {0x01, 'a', 0x7F, 0xFF, 0xFF, 0xFF};
+    static const uint8_t vlen_max[]
+        = { 0x01, 'a', 0xFF, 0xFF, 0xFF, 0xFF, 'x' };
+    static const uint8_t vlen_2_31[] = { 0x01, 'a', 0x80, 0x00, 0x00, 0x00 };
+    static const uint8_t vlen_huge[] = { 0x01, 'a', 0x7F, 0xFF, 0xFF, 0xFF };
     // A good property followed by a broken one.
-    static const uint8_t second_bad[] = {0x01, 'a', 0, 0, 0, 1, 'x', 0x01};
+    static const uint8_t second_bad[] = { 0x01, 'a', 0, 0, 0, 1, 'x', 0x01 };
     static const struct {
         const uint8_t *p;
         size_t n;
     } bad[] = {
-        {name0, sizeof(name0)},           {name_past, sizeof(name_past)},
-        {name_space, sizeof(name_space)}, {name_colon, sizeof(name_colon)},
-        {name_nul, sizeof(name_nul)},     {name_high, sizeof(name_high)},
-        {vlen_short, sizeof(vlen_short)}, {vlen_over, sizeof(vlen_over)},
-        {vlen_max, sizeof(vlen_max)},     {vlen_2_31, sizeof(vlen_2_31)},
-        {vlen_huge, sizeof(vlen_huge)},   {second_bad, sizeof(second_bad)},
+        { name0, sizeof(name0) },
+        { name_past, sizeof(name_past) },
+        { name_space, sizeof(name_space) },
+        { name_colon, sizeof(name_colon) },
+        { name_nul, sizeof(name_nul) },
+        { name_high, sizeof(name_high) },
+        { vlen_short, sizeof(vlen_short) },
+        { vlen_over, sizeof(vlen_over) },
+        { vlen_max, sizeof(vlen_max) },
+        { vlen_2_31, sizeof(vlen_2_31) },
+        { vlen_huge, sizeof(vlen_huge) },
+        { second_bad, sizeof(second_bad) },
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         r.socket_type = 77;
-        assert_int_equal(zmi_zmtp_parse_ready(bad[i].p, bad[i].n, &r),
-                         -EPROTO);
+        assert_int_equal(zmi_zmtp_parse_ready(bad[i].p, bad[i].n, &r), -EPROTO);
         assert_int_equal(r.socket_type, 77); // untouched on failure
     }
     // The good prefix of second_bad parses.
@@ -555,10 +663,10 @@ test_parse_ping(void **state)
     for (size_t i = 0; i < sizeof(data); i++)
         data[i] = (uint8_t) i;
 
-    assert_int_equal(zmi_zmtp_parse_ping(data, 0, &ttl, &ctx, &ctx_size),
-                     -EPROTO);
-    assert_int_equal(zmi_zmtp_parse_ping(data, 1, &ttl, &ctx, &ctx_size),
-                     -EPROTO);
+    assert_int_equal(
+        zmi_zmtp_parse_ping(data, 0, &ttl, &ctx, &ctx_size), -EPROTO);
+    assert_int_equal(
+        zmi_zmtp_parse_ping(data, 1, &ttl, &ctx, &ctx_size), -EPROTO);
     assert_int_equal(zmi_zmtp_parse_ping(data, 2, &ttl, &ctx, &ctx_size), 0);
     assert_int_equal(ttl, 0x0001);
     assert_int_equal(ctx_size, 0);
@@ -576,14 +684,13 @@ static void
 test_socket_type_names(void **state)
 {
     (void) state;
-    static const char *const names[] = {"PAIR",   "PUB",    "SUB",  "REQ",
-                                        "REP",    "DEALER", "ROUTER", "PULL",
-                                        "PUSH",   "XPUB",   "XSUB"};
+    static const char *const names[] = { "PAIR", "PUB", "SUB", "REQ", "REP",
+        "DEALER", "ROUTER", "PULL", "PUSH", "XPUB", "XSUB" };
     for (int t = 0; t <= ZMSG_XSUB; t++) {
         assert_string_equal(zmi_zmtp_socket_type_name(t), names[t]);
         assert_int_equal(zmi_zmtp_socket_type_from_name(
                              (const uint8_t *) names[t], strlen(names[t])),
-                         t);
+            t);
     }
     assert_null(zmi_zmtp_socket_type_name(-1));
     assert_null(zmi_zmtp_socket_type_name(ZMSG_XSUB + 1));
@@ -636,6 +743,51 @@ test_socket_types_compatible(void **state)
     assert_false(zmi_zmtp_socket_types_compatible(11, 11));
 }
 
+// Random bodies through every parser: 0 or -EPROTO, never a crash, and
+// what a parser returns points inside its input.
+static void
+test_parse_random(void **state)
+{
+    (void) state;
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    uint8_t buf[300];
+    for (int round = 0; round < 20000; round++) {
+        size_t n = 0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        n = x % sizeof(buf);
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Small values keep lengths plausible so parsing goes deep.
+            buf[i] = (uint8_t) ((round & 1) ? x : x % 12);
+        }
+        zmi_zmtp_cmd_t cmd;
+        int rc = zmi_zmtp_parse_cmd(buf, n, &cmd);
+        assert_true(rc == 0 || rc == -EPROTO);
+        if (rc == 0) {
+            assert_true(cmd.data >= buf && cmd.data + cmd.size == buf + n);
+        }
+        zmi_ready_t r;
+        rc = zmi_zmtp_parse_ready(buf, n, &r);
+        assert_true(rc == 0 || rc == -EPROTO);
+        if (rc == 0 && r.identity != NULL) {
+            assert_true(r.identity >= buf);
+            assert_true(r.identity + r.identity_size <= buf + n);
+        }
+        if (rc == 0) {
+            assert_true(r.socket_type >= -1 && r.socket_type <= ZMSG_XSUB);
+        }
+        uint16_t ttl;
+        const uint8_t *ctx;
+        size_t ctx_size;
+        rc = zmi_zmtp_parse_ping(buf, n, &ttl, &ctx, &ctx_size);
+        assert_int_equal(rc, n < 2 ? -EPROTO : 0);
+    }
+}
+
 int
 main(void)
 {
@@ -658,6 +810,7 @@ main(void)
         cmocka_unit_test(test_parse_ping),
         cmocka_unit_test(test_socket_type_names),
         cmocka_unit_test(test_socket_types_compatible),
+        cmocka_unit_test(test_parse_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
