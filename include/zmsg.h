@@ -145,6 +145,9 @@ ZMSG_EXPORT int zmsg_msg_set(zmsg_msg_t *msg, int property, int optval);
 // without a reply, or at once when its peer's connection drops (0: off).
 // Only for idempotent requests: a request may then be served twice.
 #define ZMSG_REQ_RESEND_IVL 1000
+// Read-only, uint64_t: messages this socket dropped because a peer's queue
+// was at its HWM (a PUB's slow subscribers). Never reset.
+#define ZMSG_DROPPED 1001
 
 // Send and receive flags.
 #define ZMSG_DONTWAIT 1

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -21,14 +22,67 @@ zt_setint(void *s, int option, int value)
     assert_int_equal(zmsg_setsockopt(s, option, &value, sizeof(value)), 0);
 }
 
+// Sockets made by zt_socket, per context, for zt_term.
+#define ZT_SOCKETS_MAX 4096
+static struct {
+    void *ctx;
+    void *sock;
+} zt_sockets[ZT_SOCKETS_MAX];
+static int zt_nsockets;
+static pthread_mutex_t zt_sockets_lock = PTHREAD_MUTEX_INITIALIZER;
+
+// Removes ctx's entries; with close_them, closes those sockets first.
+static void
+zt_forget(void *ctx, int close_them)
+{
+    pthread_mutex_lock(&zt_sockets_lock);
+    for (int i = 0; i < zt_nsockets;) {
+        if (zt_sockets[i].ctx != ctx) {
+            i++;
+            continue;
+        }
+        if (close_them) {
+            // NB: a socket the test already closed answers ENOTSOCK; its
+            // memory stays valid until the context is terminated.
+            int linger = 0;
+            zmsg_setsockopt(zt_sockets[i].sock, ZMSG_LINGER, &linger,
+                            sizeof(linger));
+            zmsg_close(zt_sockets[i].sock);
+        }
+        zt_sockets[i] = zt_sockets[--zt_nsockets];
+    }
+    pthread_mutex_unlock(&zt_sockets_lock);
+}
+
+int
+zt_ctx_term_forget(void *ctx)
+{
+    zt_forget(ctx, 0);
+    return (zmsg_ctx_term)(ctx);
+}
+
 void *
 zt_socket(void *ctx, int type)
 {
     void *s = zmsg_socket(ctx, type);
     assert_non_null(s);
+    pthread_mutex_lock(&zt_sockets_lock);
+    if (zt_nsockets < ZT_SOCKETS_MAX) {
+        zt_sockets[zt_nsockets].ctx = ctx;
+        zt_sockets[zt_nsockets].sock = s;
+        zt_nsockets++;
+    }
+    pthread_mutex_unlock(&zt_sockets_lock);
     zt_setint(s, ZMSG_RCVTIMEO, ZT_TIMEOUT_MS);
     zt_setint(s, ZMSG_SNDTIMEO, ZT_TIMEOUT_MS);
     return s;
+}
+
+void
+zt_term(void *ctx)
+{
+    zt_forget(ctx, 1);
+    assert_int_equal((zmsg_ctx_term)(ctx), 0);
 }
 
 void
@@ -291,4 +345,61 @@ zt_raw_expect_closed(int fd, uint8_t *buf, size_t cap)
     }
     close(fd);
     return have;
+}
+
+void
+zt_sync_pubsub(void *pub, void *sub)
+{
+    static const char topic[] = "\x7fzt-sync";
+    static const char end[] = "\x7fzt-sync-end";
+    size_t n = sizeof(topic) - 1;
+    assert_int_equal(zmsg_setsockopt(sub, ZMSG_SUBSCRIBE, topic, n), 0);
+    int old;
+    size_t len = sizeof(old);
+    assert_int_equal(zmsg_getsockopt(sub, ZMSG_RCVTIMEO, &old, &len), 0);
+    zt_setint(sub, ZMSG_RCVTIMEO, 20);
+    int64_t deadline = zmi_clock_ms() + ZT_TIMEOUT_MS;
+    char buf[32];
+    for (;;) {
+        assert_int_equal(zmsg_send(pub, topic, n, 0), (int) n);
+        int rc = zmsg_recv(sub, buf, sizeof(buf), 0);
+        if (rc == (int) n && memcmp(buf, topic, n) == 0)
+            break;
+        if (zmi_clock_ms() > deadline)
+            fail_msg("subscriptions never reached the publisher");
+    }
+    // Probes still in flight come before this marker: drop them all.
+    zt_setint(sub, ZMSG_RCVTIMEO, ZT_TIMEOUT_MS);
+    zt_send_str(pub, end, 0);
+    int rc;
+    while ((rc = zmsg_recv(sub, buf, sizeof(buf), 0)) == (int) n)
+        assert_memory_equal(buf, topic, n);
+    assert_int_equal(rc, (int) sizeof(end) - 1);
+    assert_memory_equal(buf, end, sizeof(end) - 1);
+    assert_int_equal(zmsg_setsockopt(sub, ZMSG_UNSUBSCRIBE, topic, n), 0);
+    zt_setint(sub, ZMSG_RCVTIMEO, old);
+}
+
+void
+zt_raw_subscribe(int fd, const char *topic, size_t size, int subscribe)
+{
+    const char *name = subscribe ? "SUBSCRIBE" : "CANCEL";
+    size_t nlen = strlen(name);
+    size_t body = 1 + nlen + size;
+    uint8_t hdr[10];
+    size_t h = 0;
+    if (body > 255) {
+        hdr[h++] = 0x06;
+        for (int i = 7; i >= 0; i--)
+            hdr[h++] = (uint8_t) ((uint64_t) body >> (8 * i));
+    } else {
+        hdr[h++] = 0x04;
+        hdr[h++] = (uint8_t) body;
+    }
+    zt_raw_send(fd, hdr, h);
+    uint8_t nl = (uint8_t) nlen;
+    zt_raw_send(fd, &nl, 1);
+    zt_raw_send(fd, name, nlen);
+    if (size > 0)
+        zt_raw_send(fd, topic, size);
 }

@@ -18,8 +18,17 @@
 // the test instead of hanging it.
 #define ZT_TIMEOUT_MS 10000
 
-// A socket with RCVTIMEO and SNDTIMEO set to ZT_TIMEOUT_MS.
+// A socket with RCVTIMEO and SNDTIMEO set to ZT_TIMEOUT_MS, remembered so
+// that zt_term can close it if a failed assertion skipped the test's own
+// zmsg_close.
 void *zt_socket(void *ctx, int type);
+// Closes every zt_socket of ctx still open, then terminates ctx. Use it in
+// teardowns: zmsg_ctx_term alone would wait forever for those sockets.
+void zt_term(void *ctx);
+// Tests that call zmsg_ctx_term themselves go through this, so that the
+// socket list never keeps entries of a terminated context.
+int zt_ctx_term_forget(void *ctx);
+#define zmsg_ctx_term(ctx) zt_ctx_term_forget(ctx)
 void zt_setint(void *s, int option, int value);
 // Binds to tcp://127.0.0.1:* and writes the resolved endpoint to ep.
 void zt_bind_tcp(void *s, char *ep, size_t cap);
@@ -63,5 +72,13 @@ size_t zt_raw_recv_frame(int fd, char *buf, size_t cap, int *flags);
 // Reads until the peer closes; fails if it stays open. Returns how many
 // bytes arrived before the close (copied to buf up to cap).
 size_t zt_raw_expect_closed(int fd, uint8_t *buf, size_t cap);
+
+// Makes sure a PUB has seen a SUB's subscriptions (made before this
+// call): subscribes the SUB to a sync topic, publishes it until it
+// arrives, drains the probes still in flight, then cancels it. Other SUBs
+// of the same PUB that take everything ("") see the probes too.
+void zt_sync_pubsub(void *pub, void *sub);
+// Sends a ZMTP 3.1 SUBSCRIBE (or CANCEL) command on a raw connection.
+void zt_raw_subscribe(int fd, const char *topic, size_t size, int subscribe);
 
 #endif

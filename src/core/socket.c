@@ -41,6 +41,10 @@ socket_pattern(int type)
         return &zmi_req_ops;
     case ZMSG_REP:
         return &zmi_rep_ops;
+    case ZMSG_PUB:
+        return &zmi_pub_ops;
+    case ZMSG_SUB:
+        return &zmi_sub_ops;
     default:
         return NULL;
     }
@@ -505,6 +509,13 @@ zmi_socket_getopt(zmi_socket_t *s, int option, void *val, size_t *len)
     }
     case ZMSG_FD:
         return socket_get_int(zmi_mailbox_fd(&s->mb), val, len);
+    case ZMSG_DROPPED: {
+        if (*len < sizeof(uint64_t) || val == NULL)
+            return -EINVAL;
+        memcpy(val, &s->dropped, sizeof(s->dropped));
+        *len = sizeof(s->dropped);
+        return 0;
+    }
     default:
         return zmi_options_get(&s->opts, option, val, len);
     }

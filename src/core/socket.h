@@ -45,6 +45,7 @@ struct zmi_socket {
     int neps;
     int capeps;
     int live_io;                    // I/O objects not yet reported done
+    uint64_t dropped;               // messages dropped at a peer's HWM
     bool rcvmore;                   // last part received had MORE
     bool closing;                   // zmsg_close was called
     bool ctx_terminated;            // the context is shutting down

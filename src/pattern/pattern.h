@@ -57,5 +57,17 @@ extern const zmi_pattern_ops_t zmi_push_ops;
 extern const zmi_pattern_ops_t zmi_pull_ops;
 extern const zmi_pattern_ops_t zmi_req_ops;
 extern const zmi_pattern_ops_t zmi_rep_ops;
+extern const zmi_pattern_ops_t zmi_pub_ops;
+extern const zmi_pattern_ops_t zmi_sub_ops;
+
+// Longest subscription topic accepted (from the caller or a peer), and
+// how many subscription bytes one subscriber may hold at a publisher.
+// Both bound the memory a peer can make a PUB use.
+#define ZMI_SUBSCRIPTION_MAX 1024
+#define ZMI_PEER_SUBSCRIPTIONS_MAX (256 * 1024)
+
+// Trie nodes a PUB holds for its subscribers (tests prove it stays
+// bounded under a subscription flood).
+size_t zmi_pub_subscription_nodes(zmi_socket_t *s);
 
 #endif

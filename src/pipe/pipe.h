@@ -68,7 +68,9 @@ struct zmi_pipe {
     uint64_t msgs_written;         // complete messages written
     uint64_t peers_msgs_read;      // last credit from the peer
     int index[2];                  // positions in pattern pipe arrays
-    void *data;                    // pattern's per-pipe state
+    void *data;                    // the socket's mark: attached to it
+    uint64_t pcount;               // a pattern's per-pipe counter (PUB:
+                                   // bytes of subscriptions)
 };
 
 // Creates a pair. a_hwm limits messages in flight from a to b, b_hwm from b

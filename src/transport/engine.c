@@ -22,6 +22,7 @@
 #include "codec/zmtp_cmd.h"
 #include "core/clock.h"
 #include "core/err.h"
+#include "pattern/pattern.h"
 #include "transport/session.h"
 
 #define ENGINE_IN_BATCH 65536
@@ -222,11 +223,56 @@ engine_reply_pong(zmi_engine_t *e, const zmi_zmtp_cmd_t *cmd)
         engine_want_output(e);
 }
 
+// A ZMTP 3.1 SUBSCRIBE or CANCEL becomes the message a ZMTP 3.0 peer
+// would have sent (first byte 1 or 0, then the topic), which is what a PUB
+// reads from its pipes. Returns false if the frame is not one for us.
+static bool
+engine_subscription(zmi_engine_t *e, const zmi_zmtp_cmd_t *cmd,
+                    zmi_msg_t *out)
+{
+    if ((cmd->kind != ZMI_ZMTP_SUBSCRIBE && cmd->kind != ZMI_ZMTP_CANCEL) ||
+        (e->opts->type != ZMSG_PUB && e->opts->type != ZMSG_XPUB) ||
+        cmd->size > ZMI_SUBSCRIPTION_MAX)
+        return false;
+    if (zmi_msg_init_size(out, cmd->size + 1) != 0)
+        return false;
+    uint8_t *d = zmi_msg_data(out);
+    d[0] = cmd->kind == ZMI_ZMTP_SUBSCRIBE ? 1 : 0;
+    if (cmd->size > 0)
+        memcpy(d + 1, cmd->data, cmd->size);
+    return true;
+}
+
+// For a SUB talking to a ZMTP 3.1 peer, turns a subscription message from
+// the socket into the SUBSCRIBE or CANCEL command 3.1 expects (RFC 37).
+static void
+engine_subscription_out(zmi_engine_t *e, zmi_msg_t *msg)
+{
+    size_t size = zmi_msg_size(msg);
+    if (e->opts->type != ZMSG_SUB || e->peer_minor < 1 || size < 1)
+        return;
+    const uint8_t *d = zmi_msg_data(msg);
+    bool subscribe = d[0] == 1;
+    const char *name = subscribe ? "\x09" "SUBSCRIBE" : "\x06" "CANCEL";
+    size_t nlen = subscribe ? 10 : 7;
+    zmi_msg_t cmd;
+    if (d[0] > 1 || zmi_msg_init_size(&cmd, nlen + size - 1) != 0)
+        return;
+    uint8_t *c = zmi_msg_data(&cmd);
+    memcpy(c, name, nlen);
+    memcpy(c + nlen, d + 1, size - 1);
+    cmd.flags |= ZMI_MSG_COMMAND;
+    zmi_msg_close(msg);
+    *msg = cmd;
+}
+
 // One frame from the decoder. Returns false when input must stop: the
 // session is full (frame kept) or the engine failed (*alive false).
 static bool
 engine_on_frame(zmi_engine_t *e, zmi_msg_t *frame, bool *alive)
 {
+    zmi_msg_t converted;
+    bool is_subscription = false;
     if (frame->flags & ZMI_MSG_COMMAND) {
         zmi_zmtp_cmd_t cmd;
         int rc = zmi_zmtp_parse_cmd(zmi_msg_data(frame), zmi_msg_size(frame),
@@ -247,12 +293,16 @@ engine_on_frame(zmi_engine_t *e, zmi_msg_t *frame, bool *alive)
         } else if (cmd.kind == ZMI_ZMTP_ERROR || cmd.kind == ZMI_ZMTP_READY) {
             engine_fail(e, -EPROTO);
             ok = false;
+        } else {
+            is_subscription = engine_subscription(e, &cmd, &converted);
         }
-        // PONG, SUBSCRIBE/CANCEL (not for these socket types) and unknown
-        // commands are ignored.
+        // PONG, subscriptions for other socket types, oversized topics
+        // and unknown commands are ignored.
         zmi_msg_close(frame);
         *alive = ok;
-        return ok && e->state == ENGINE_ACTIVE;
+        if (!is_subscription)
+            return ok && e->state == ENGINE_ACTIVE;
+        *frame = converted;
     }
     if (e->state != ENGINE_ACTIVE) {
         zmi_msg_close(frame);
@@ -406,6 +456,7 @@ engine_fill(zmi_engine_t *e)
             if (!zmi_session_pull(e->session, &e->out_msg))
                 return;
             e->has_out_msg = true;
+            engine_subscription_out(e, &e->out_msg);
         }
         if (!zmi_encoder_push(&e->enc, &e->out_msg))
             return;

@@ -1,0 +1,556 @@
+// RFC 29 (PUB/SUB) over tcp: prefix filtering done by the publisher,
+// counted subscriptions, fan-out with one shared buffer, never blocking at
+// the HWM (drops counted), subscriptions that survive a publisher restart,
+// and subscription input a hostile subscriber can't abuse.
+
+#include "testutil.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/socket.h"
+#include "pattern/pattern.h"
+
+typedef struct fixture {
+    void *ctx;
+} fixture_t;
+
+static int
+setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+    f->ctx = zmsg_ctx_new();
+    assert_non_null(f->ctx);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    fixture_t *f = *state;
+    zt_term(f->ctx);
+    free(f);
+    return 0;
+}
+
+static void
+subscribe(void *sub, const char *topic)
+{
+    assert_int_equal(
+        zmsg_setsockopt(sub, ZMSG_SUBSCRIBE, topic, strlen(topic)), 0);
+}
+
+static void
+unsubscribe(void *sub, const char *topic)
+{
+    assert_int_equal(
+        zmsg_setsockopt(sub, ZMSG_UNSUBSCRIBE, topic, strlen(topic)), 0);
+}
+
+// Receives the messages in want, in order, then the "END" marker (the SUB
+// must be subscribed to it): proves nothing else arrived in between.
+static void
+expect_sequence(void *sub, const char *const *want, int n)
+{
+    for (int i = 0; i < n; i++)
+        zt_recv_str(sub, want[i], 0);
+    zt_recv_str(sub, "END", 0);
+}
+
+static void
+test_prefix_filtering(void **state)
+{
+    fixture_t *f = *state;
+    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    char ep[256];
+    zt_bind_tcp(pub, ep, sizeof(ep));
+    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    assert_int_equal(zmsg_connect(sub, ep), 0);
+    subscribe(sub, "A");
+    subscribe(sub, "B");
+    subscribe(sub, "END");
+    zt_sync_pubsub(pub, sub);
+    const char *sent[] = { "A1", "C1", "B1", "AB", "", "C2", "a1", "END" };
+    for (int i = 0; i < 8; i++)
+        zt_send_str(pub, sent[i], 0);
+    const char *want[] = { "A1", "B1", "AB" };
+    expect_sequence(sub, want, 3);
+    zmsg_close(sub);
+    zmsg_close(pub);
+}
+
+// RFC 29: subscriptions are counted; the empty one takes everything.
+static void
+test_counted_subscriptions_and_unsubscribe(void **state)
+{
+    fixture_t *f = *state;
+    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    char ep[256];
+    zt_bind_tcp(pub, ep, sizeof(ep));
+    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    assert_int_equal(zmsg_connect(sub, ep), 0);
+    subscribe(sub, "A");
+    subscribe(sub, "A");
+    subscribe(sub, "END");
+    zt_sync_pubsub(pub, sub);
+    unsubscribe(sub, "A"); // still subscribed once
+    zt_sync_pubsub(pub, sub);
+    zt_send_str(pub, "A1", 0);
+    zt_send_str(pub, "END", 0);
+    const char *one[] = { "A1" };
+    expect_sequence(sub, one, 1);
+    unsubscribe(sub, "A"); // now gone
+    zt_sync_pubsub(pub, sub);
+    zt_send_str(pub, "A2", 0);
+    zt_send_str(pub, "END", 0);
+    expect_sequence(sub, NULL, 0);
+    // Unsubscribing what isn't there is harmless.
+    unsubscribe(sub, "nothing");
+    subscribe(sub, "");
+    zt_sync_pubsub(pub, sub);
+    zt_send_str(pub, "anything", 0);
+    zt_recv_str(sub, "anything", 0);
+    zmsg_close(sub);
+    zmsg_close(pub);
+}
+
+static void
+test_overlapping_prefixes_deliver_once(void **state)
+{
+    fixture_t *f = *state;
+    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    char ep[256];
+    zt_bind_tcp(pub, ep, sizeof(ep));
+    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    assert_int_equal(zmsg_connect(sub, ep), 0);
+    subscribe(sub, "A");
+    subscribe(sub, "AB");
+    subscribe(sub, "ABC");
+    subscribe(sub, "END");
+    zt_sync_pubsub(pub, sub);
+    zt_send_str(pub, "ABCD", 0);
+    zt_send_str(pub, "END", 0);
+    const char *want[] = { "ABCD" };
+    expect_sequence(sub, want, 1);
+    zmsg_close(sub);
+    zmsg_close(pub);
+}
+
+static void
+test_sub_connected_to_two_pubs_gets_both(void **state)
+{
+    fixture_t *f = *state;
+    void *pub[2];
+    char ep[2][256];
+    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    subscribe(sub, "from");
+    for (int i = 0; i < 2; i++) {
+        pub[i] = zt_socket(f->ctx, ZMSG_PUB);
+        zt_bind_tcp(pub[i], ep[i], sizeof(ep[i]));
+        assert_int_equal(zmsg_connect(sub, ep[i]), 0);
+        zt_sync_pubsub(pub[i], sub);
+    }
+    zt_send_str(pub[0], "from0", 0);
+    zt_send_str(pub[1], "from1", 0);
+    int seen[2] = { 0, 0 };
+    for (int i = 0; i < 2; i++) {
+        char buf[16];
+        int n = zmsg_recv(sub, buf, sizeof(buf) - 1, 0);
+        assert_int_equal(n, 5);
+        buf[n] = '\0';
+        assert_int_equal(strncmp(buf, "from", 4), 0);
+        seen[buf[4] - '0']++;
+    }
+    assert_int_equal(seen[0], 1);
+    assert_int_equal(seen[1], 1);
+    for (int i = 0; i < 2; i++)
+        zmsg_close(pub[i]);
+    zmsg_close(sub);
+}
+
+// RFC 29: a PUB "SHALL silently drop the message" for a subscriber at its
+// HWM and never blocks; zmsg counts the drops, and sent == received +
+// dropped exactly.
+static void
+test_stalled_subscriber_never_blocks_and_drops_are_counted(void **state)
+{
+    fixture_t *f = *state;
+    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    zt_setint(pub, ZMSG_SNDHWM, 10);
+    char ep[256];
+    zt_bind_tcp(pub, ep, sizeof(ep));
+    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    zt_setint(sub, ZMSG_RCVHWM, 10);
+    assert_int_equal(zmsg_connect(sub, ep), 0);
+    subscribe(sub, "m");
+    zt_sync_pubsub(pub, sub);
+    uint64_t base;
+    size_t len = sizeof(base);
+    assert_int_equal(zmsg_getsockopt(pub, ZMSG_DROPPED, &base, &len), 0);
+    static char body[4096];
+    const int sent = 20000;
+    for (int i = 0; i < sent; i++) {
+        snprintf(body, 16, "m%08d", i);
+        // DONTWAIT would fail with EAGAIN if the PUB ever wanted to block.
+        assert_int_equal(zmsg_send(pub, body, sizeof(body), ZMSG_DONTWAIT),
+                         (int) sizeof(body));
+    }
+    uint64_t dropped;
+    len = sizeof(dropped);
+    assert_int_equal(zmsg_getsockopt(pub, ZMSG_DROPPED, &dropped, &len), 0);
+    assert_int_equal(len, sizeof(uint64_t));
+    dropped -= base;
+    assert_true(dropped > 0);
+    // Everything not dropped arrives, in order (sync messages aside).
+    uint64_t received = 0;
+    int last = -1;
+    while ((int) (received + dropped) < sent) {
+        char buf[4096];
+        int n = zmsg_recv(sub, buf, sizeof(buf), 0);
+        assert_int_equal(n, (int) sizeof(body));
+        int seq = atoi(buf + 1);
+        assert_true(seq > last);
+        last = seq;
+        received++;
+    }
+    assert_int_equal(received + dropped, (uint64_t) sent);
+    zmsg_close(sub);
+    zmsg_close(pub);
+}
+
+// Subscriptions survive the publisher going away and coming back: the SUB
+// replays them on the new connection without being asked to.
+static void
+test_subscriptions_survive_publisher_restart(void **state)
+{
+    fixture_t *f = *state;
+    char ep[64];
+    int fd;
+    zt_refusing_port(ep, sizeof(ep), &fd);
+    close(fd);
+    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    zt_setint(sub, ZMSG_RECONNECT_IVL, 10);
+    assert_int_equal(zmsg_connect(sub, ep), 0);
+    subscribe(sub, "keep");
+    for (int round = 0; round < 2; round++) {
+        void *ctx = zmsg_ctx_new();
+        void *pub = zt_socket(ctx, ZMSG_PUB);
+        assert_int_equal(zmsg_bind(pub, ep), 0);
+        // Publish until the SUB gets it: only possible if the new PUB
+        // learned the subscription from the replay.
+        zt_setint(sub, ZMSG_RCVTIMEO, 20);
+        int64_t deadline = zt_now_ms() + ZT_TIMEOUT_MS;
+        for (;;) {
+            zt_send_str(pub, "other", 0);
+            zt_send_str(pub, "keep-it", 0);
+            char buf[16];
+            int n = zmsg_recv(sub, buf, sizeof(buf), 0);
+            if (n >= 0) {
+                assert_int_equal(n, 7);
+                assert_memory_equal(buf, "keep-it", 7);
+                break;
+            }
+            assert_true(zt_now_ms() < deadline);
+        }
+        zt_setint(pub, ZMSG_LINGER, 0);
+        zmsg_close(pub);
+        assert_int_equal(zmsg_ctx_term(ctx), 0);
+    }
+    zmsg_close(sub);
+}
+
+// Publishes probe until the raw subscriber on fd receives one: its
+// subscriptions (sent before) are then in place at the PUB.
+static void
+raw_sync(void *pub, int fd, const char *probe)
+{
+    int64_t deadline = zt_now_ms() + ZT_TIMEOUT_MS;
+    for (;;) {
+        zt_send_str(pub, probe, 0);
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        if (poll(&pfd, 1, 20) == 1)
+            break;
+        assert_true(zt_now_ms() < deadline);
+    }
+    char buf[64];
+    int flags;
+    zt_raw_recv_frame(fd, buf, sizeof(buf), &flags);
+    assert_string_equal(buf, probe);
+}
+
+// The next frame on fd that isn't a leftover probe.
+static void
+raw_expect(int fd, const char *probe, const char *want)
+{
+    char buf[64];
+    int flags;
+    do
+        zt_raw_recv_frame(fd, buf, sizeof(buf), &flags);
+    while (strcmp(buf, probe) == 0);
+    assert_string_equal(buf, want);
+}
+
+// Publisher-side filtering: a raw subscriber reads the wire itself. Having
+// subscribed to "A" only, the first non-probe frame it sees after "B1"
+// and "B2" were published is "A1": they never crossed the wire.
+static void
+test_filtering_happens_at_the_publisher(void **state)
+{
+    fixture_t *f = *state;
+    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    char ep[256];
+    zt_bind_tcp(pub, ep, sizeof(ep));
+    int fd = zt_raw_connect(atoi(strrchr(ep, ':') + 1));
+    zt_raw_handshake(fd, "SUB");
+    zt_raw_read_handshake(fd);
+    zt_raw_subscribe(fd, "A", 1, 1);
+    raw_sync(pub, fd, "Aprobe");
+    zt_send_str(pub, "B1", 0);
+    zt_send_str(pub, "B2", 0);
+    zt_send_str(pub, "A1", 0);
+    raw_expect(fd, "Aprobe", "A1");
+    close(fd);
+    zmsg_close(pub);
+}
+
+// ZMTP 3.0 subscribers send subscriptions as messages (first byte 1/0);
+// a PUB honours those too.
+static void
+test_zmtp30_subscription_messages(void **state)
+{
+    fixture_t *f = *state;
+    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    char ep[256];
+    zt_bind_tcp(pub, ep, sizeof(ep));
+    int fd = zt_raw_connect(atoi(strrchr(ep, ':') + 1));
+    zt_raw_handshake(fd, "SUB");
+    zt_raw_read_handshake(fd);
+    zt_raw_send_frame(fd, "\x01Z", 0);
+    raw_sync(pub, fd, "Zprobe");
+    zt_raw_send_frame(fd, "\x01Y", 0);
+    // A 3.0 cancel is 00 'Z' (built by hand: it starts with a NUL).
+    const uint8_t cancel[] = { 0x00, 2, 0x00, 'Z' };
+    zt_raw_send(fd, cancel, sizeof(cancel));
+    raw_sync(pub, fd, "Yprobe");
+    zt_send_str(pub, "Z1", 0);
+    zt_send_str(pub, "Y1", 0);
+    // Zprobe leftovers came before the cancel; skip them and Yprobes.
+    char buf[64];
+    int flags;
+    do
+        zt_raw_recv_frame(fd, buf, sizeof(buf), &flags);
+    while (strcmp(buf, "Zprobe") == 0 || strcmp(buf, "Yprobe") == 0);
+    assert_string_equal(buf, "Y1");
+    close(fd);
+    zmsg_close(pub);
+}
+
+// This test binary is linked with --wrap=malloc: big allocations made on
+// the test's own thread are counted, so a copy made while publishing
+// would show.
+void *__real_malloc(size_t size);
+void *__wrap_malloc(size_t size);
+static pthread_t main_thread;
+static int big_mallocs;
+
+void *
+__wrap_malloc(size_t size)
+{
+    if (size >= (1 << 20) && pthread_equal(pthread_self(), main_thread))
+        __atomic_add_fetch(&big_mallocs, 1, __ATOMIC_SEQ_CST);
+    return __real_malloc(size);
+}
+
+// Fan-out shares one buffer: sending a 1 MiB message to 10 subscribers
+// allocates nothing on the publishing thread, all receive identical bytes,
+// and a zero-copy body's free function runs once, after all are done.
+static int free_calls;
+static void
+count_free(void *data, void *hint)
+{
+    (void) hint;
+    free(data);
+    __atomic_add_fetch(&free_calls, 1, __ATOMIC_SEQ_CST);
+}
+
+static void
+test_fanout_shares_one_buffer(void **state)
+{
+    fixture_t *f = *state;
+    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    char ep[256];
+    zt_bind_tcp(pub, ep, sizeof(ep));
+    void *subs[10];
+    for (int i = 0; i < 10; i++) {
+        subs[i] = zt_socket(f->ctx, ZMSG_SUB);
+        assert_int_equal(zmsg_connect(subs[i], ep), 0);
+        subscribe(subs[i], "f");
+        zt_sync_pubsub(pub, subs[i]);
+    }
+    const size_t size = 1 << 20;
+    main_thread = pthread_self();
+    zmsg_msg_t msg, probe;
+    int before = big_mallocs;
+    assert_int_equal(zmsg_msg_init_size(&msg, size), 0);
+    assert_int_equal(big_mallocs, before + 1); // the counter works
+    memset(zmsg_msg_data(&msg), 'f', size);
+    assert_int_equal(zmsg_msg_send(&msg, pub, 0), (int) size);
+    assert_int_equal(big_mallocs, before + 1); // and publishing copied nothing
+    for (int i = 0; i < 10; i++) {
+        zmsg_msg_t in;
+        zmsg_msg_init(&in);
+        assert_int_equal(zmsg_msg_recv(&in, subs[i], 0), (int) size);
+        assert_int_equal(((char *) zmsg_msg_data(&in))[size - 1], 'f');
+        zmsg_msg_close(&in);
+    }
+    uint8_t *data = malloc(size);
+    for (size_t i = 0; i < size; i++)
+        data[i] = (uint8_t) (i * 31);
+    data[0] = 'f';
+    free_calls = 0;
+    assert_int_equal(zmsg_msg_init_data(&msg, data, size, count_free, NULL), 0);
+    // A copy kept here proves the sharing: it holds one more reference to
+    // the same body, which the PUB must not have duplicated.
+    zmsg_msg_init(&probe);
+    assert_int_equal(zmsg_msg_copy(&probe, &msg), 0);
+    assert_ptr_equal(zmsg_msg_data(&probe), data);
+    assert_int_equal(zmsg_msg_send(&msg, pub, 0), (int) size);
+    for (int i = 0; i < 10; i++) {
+        zmsg_msg_t in;
+        zmsg_msg_init(&in);
+        assert_int_equal(zmsg_msg_recv(&in, subs[i], 0), (int) size);
+        assert_memory_equal(zmsg_msg_data(&in), data, size);
+        zmsg_msg_close(&in);
+    }
+    // Every subscriber has it, yet the body was never freed or copied.
+    assert_int_equal(__atomic_load_n(&free_calls, __ATOMIC_SEQ_CST), 0);
+    assert_ptr_equal(zmsg_msg_data(&probe), data);
+    zmsg_msg_close(&probe);
+    // Once the I/O thread lets go of its references, it is freed once.
+    for (int i = 0; i < 10; i++)
+        zmsg_close(subs[i]);
+    zmsg_close(pub);
+    zt_term(f->ctx);
+    f->ctx = zmsg_ctx_new();
+    assert_int_equal(free_calls, 1);
+}
+
+static void
+test_wrong_direction_is_enotsup(void **state)
+{
+    fixture_t *f = *state;
+    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    char buf[4];
+    assert_int_equal(zmsg_send(sub, "x", 1, 0), -1);
+    assert_int_equal(zmsg_errno(), ENOTSUP);
+    assert_int_equal(zmsg_recv(pub, buf, sizeof(buf), 0), -1);
+    assert_int_equal(zmsg_errno(), ENOTSUP);
+    char big[2000];
+    memset(big, 'x', sizeof(big));
+    assert_int_equal(zmsg_setsockopt(sub, ZMSG_SUBSCRIBE, big, sizeof(big)),
+                     -1);
+    assert_int_equal(zmsg_errno(), EINVAL);
+    zmsg_close(sub);
+    zmsg_close(pub);
+}
+
+static void
+test_invert_matching(void **state)
+{
+    fixture_t *f = *state;
+    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    zt_setint(pub, ZMSG_INVERT_MATCHING, 1);
+    char ep[256];
+    zt_bind_tcp(pub, ep, sizeof(ep));
+    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    zt_setint(sub, ZMSG_INVERT_MATCHING, 1);
+    assert_int_equal(zmsg_connect(sub, ep), 0);
+    subscribe(sub, "A");
+    // With inverted matching the sync topic arrives because it doesn't
+    // match "A"; wait for the subscription with a probe instead.
+    zt_setint(sub, ZMSG_RCVTIMEO, 20);
+    int64_t deadline = zt_now_ms() + ZT_TIMEOUT_MS;
+    for (;;) {
+        zt_send_str(pub, "Aprobe", 0);
+        zt_send_str(pub, "sync", 0);
+        char buf[16];
+        int n = zmsg_recv(sub, buf, sizeof(buf), 0);
+        if (n == 4)
+            break;
+        assert_true(n < 0); // never an A message
+        assert_true(zt_now_ms() < deadline);
+    }
+    zt_setint(sub, ZMSG_RCVTIMEO, ZT_TIMEOUT_MS);
+    zt_send_str(pub, "A1", 0);
+    zt_send_str(pub, "B1", 0);
+    char buf[16];
+    int n;
+    // Skip sync messages still queued.
+    while ((n = zmsg_recv(sub, buf, sizeof(buf), 0)) == 4)
+        assert_memory_equal(buf, "sync", 4);
+    assert_int_equal(n, 2);
+    assert_memory_equal(buf, "B1", 2);
+    zmsg_close(sub);
+    zmsg_close(pub);
+}
+
+// A subscriber flooding subscribe/cancel does not grow the publisher's
+// memory, and oversized topics are ignored.
+static void
+test_subscription_flood_is_bounded(void **state)
+{
+    fixture_t *f = *state;
+    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    char ep[256];
+    zt_bind_tcp(pub, ep, sizeof(ep));
+    int fd = zt_raw_connect(atoi(strrchr(ep, ':') + 1));
+    zt_raw_handshake(fd, "SUB");
+    zt_raw_read_handshake(fd);
+    char topic[32];
+    for (int i = 0; i < 20000; i++) {
+        int n = snprintf(topic, sizeof(topic), "topic-%d", i);
+        zt_raw_subscribe(fd, topic, (size_t) n, 1);
+        zt_raw_subscribe(fd, topic, (size_t) n, 0);
+    }
+    static char huge[5000];
+    memset(huge, 'H', sizeof(huge));
+    zt_raw_subscribe(fd, huge, sizeof(huge), 1); // over the cap: ignored
+    zt_raw_subscribe(fd, "S", 1, 1);
+    raw_sync(pub, fd, "Sprobe");
+    // Every subscription before "S" was processed; only "S" is left (the
+    // root and one node).
+    assert_int_equal(zmi_pub_subscription_nodes(pub), 2);
+    zt_send_str(pub, "HHHH", 0);
+    zt_send_str(pub, "S1", 0);
+    raw_expect(fd, "Sprobe", "S1");
+    close(fd);
+    zmsg_close(pub);
+}
+
+int
+main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_prefix_filtering),
+        T(test_counted_subscriptions_and_unsubscribe),
+        T(test_overlapping_prefixes_deliver_once),
+        T(test_sub_connected_to_two_pubs_gets_both),
+        T(test_stalled_subscriber_never_blocks_and_drops_are_counted),
+        T(test_subscriptions_survive_publisher_restart),
+        T(test_filtering_happens_at_the_publisher),
+        T(test_zmtp30_subscription_messages),
+        T(test_fanout_shares_one_buffer),
+        T(test_wrong_direction_is_enotsup),
+        T(test_invert_matching),
+        T(test_subscription_flood_is_bounded),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
