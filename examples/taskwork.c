@@ -135,7 +135,9 @@ main(int argc, char *argv[])
         putchar('.');
         fflush(stdout);
     }
-    printf("\ntaskwork: %d tasks done\n", done);
+    if (done > 0)
+        putchar('\n');
+    printf("taskwork: %d tasks done\n", done);
 
     if (zmsg_close(receiver) != 0)
         die("zmsg_close");

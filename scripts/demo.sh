@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds zmsg and its examples in build/ and runs the demo: the README's
+# "build and run" command.
+#
+# Usage: scripts/demo.sh
+
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh build
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j
+examples/demo.sh build
