@@ -403,3 +403,42 @@ zt_raw_subscribe(int fd, const char *topic, size_t size, int subscribe)
     if (size > 0)
         zt_raw_send(fd, topic, size);
 }
+
+// Unique names for ipc paths and inproc endpoints within this process.
+static int zt_endpoint_seq;
+
+void
+zt_unbound_endpoint(char *ep, size_t cap, int *fd)
+{
+    *fd = -1;
+    int n = __atomic_add_fetch(&zt_endpoint_seq, 1, __ATOMIC_SEQ_CST);
+    if (ZT_IS_TCP) {
+        zt_refusing_port(ep, cap, fd);
+    } else if (ZT_IS_INPROC) {
+        snprintf(ep, cap, "inproc://zt-%d", n);
+    } else {
+        snprintf(ep, cap, "ipc:///tmp/zt-%d-%d.ipc", (int) getpid(), n);
+        unlink(ep + 6);
+    }
+}
+
+void
+zt_release_endpoint(int fd)
+{
+    if (fd >= 0)
+        close(fd);
+}
+
+void
+zt_bind(void *s, char *ep, size_t cap)
+{
+    if (ZT_IS_TCP) {
+        zt_bind_tcp(s, ep, cap);
+        return;
+    }
+    int fd;
+    zt_unbound_endpoint(ep, cap, &fd);
+    assert_int_equal(zmsg_bind(s, ep), 0);
+    size_t len = cap;
+    assert_int_equal(zmsg_getsockopt(s, ZMSG_LAST_ENDPOINT, ep, &len), 0);
+}

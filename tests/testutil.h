@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -32,6 +33,33 @@ int zt_ctx_term_forget(void *ctx);
 void zt_setint(void *s, int option, int value);
 // Binds to tcp://127.0.0.1:* and writes the resolved endpoint to ep.
 void zt_bind_tcp(void *s, char *ep, size_t cap);
+
+// The transport the spec suites run over: each is built once per
+// transport with ZT_TRANSPORT set to "tcp", "ipc" or "inproc".
+#ifndef ZT_TRANSPORT
+#define ZT_TRANSPORT "tcp"
+#endif
+#define ZT_IS_TCP (strcmp(ZT_TRANSPORT, "tcp") == 0)
+#define ZT_IS_INPROC (strcmp(ZT_TRANSPORT, "inproc") == 0)
+// Skips the current test unless it runs over tcp (raw peers, ports).
+#define ZT_TCP_ONLY()                                                          \
+    do {                                                                       \
+        if (!ZT_IS_TCP)                                                        \
+            skip();                                                            \
+    } while (0)
+// Skips the current test over inproc (peers in another context).
+#define ZT_NOT_INPROC()                                                        \
+    do {                                                                       \
+        if (ZT_IS_INPROC)                                                      \
+            skip();                                                            \
+    } while (0)
+// Binds to a fresh endpoint of ZT_TRANSPORT; writes it to ep.
+void zt_bind(void *s, char *ep, size_t cap);
+// An endpoint of ZT_TRANSPORT nobody is bound to, that can be bound
+// later. For tcp, *fd holds the port (bound, not listening: connects are
+// refused) until zt_release_endpoint; -1 otherwise.
+void zt_unbound_endpoint(char *ep, size_t cap, int *fd);
+void zt_release_endpoint(int fd);
 void zt_send_str(void *s, const char *str, int flags);
 // Receives one part and asserts it equals str (and its MORE flag).
 void zt_recv_str(void *s, const char *str, int more);

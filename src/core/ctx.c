@@ -9,6 +9,7 @@
 
 #include "core/err.h"
 #include "core/msg.h"
+#include "transport/inproc.h"
 
 zmi_ctx_t *
 zmi_ctx_new(void)
@@ -21,6 +22,13 @@ zmi_ctx_new(void)
         return NULL;
     }
     if (pthread_cond_init(&ctx->cond, NULL) != 0) {
+        pthread_mutex_destroy(&ctx->lock);
+        free(ctx);
+        return NULL;
+    }
+    ctx->inproc = zmi_inproc_new();
+    if (ctx->inproc == NULL) {
+        pthread_cond_destroy(&ctx->cond);
         pthread_mutex_destroy(&ctx->lock);
         free(ctx);
         return NULL;
@@ -184,6 +192,7 @@ zmi_ctx_term(zmi_ctx_t *ctx)
         free(s);
     }
     free(ctx->sockets);
+    zmi_inproc_destroy(ctx->inproc);
     ctx->tag = ZMI_CTX_TAG_DEAD;
     pthread_cond_destroy(&ctx->cond);
     pthread_mutex_destroy(&ctx->lock);

@@ -32,6 +32,7 @@ struct zmi_ctx {
     int nopen;
     int capopen;
     zmi_socket_t *dead;        // reaped sockets (tags stay readable)
+    struct zmi_inproc *inproc; // inproc:// names
 };
 
 zmi_ctx_t *zmi_ctx_new(void);

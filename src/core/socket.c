@@ -15,6 +15,7 @@
 #include "core/ctx.h"
 #include "core/endpoint.h"
 #include "core/err.h"
+#include "transport/inproc.h"
 #include "transport/transport.h"
 
 static void socket_pipe_read_activated(void *owner, zmi_pipe_t *p);
@@ -373,8 +374,13 @@ zmi_socket_bind(zmi_socket_t *s, const char *endpoint)
     rc = zmi_endpoint_parse(endpoint, &ep);
     if (rc != 0)
         return rc;
-    if (ep.transport != ZMI_TRANSPORT_TCP)
-        return -EPROTONOSUPPORT;
+    if (ep.transport == ZMI_TRANSPORT_INPROC) {
+        rc = zmi_inproc_bind(s, ep.address);
+        if (rc == 0)
+            snprintf(s->opts.last_endpoint, sizeof(s->opts.last_endpoint),
+                     "%s", endpoint);
+        return rc;
+    }
     char *name;
     rc = socket_reserve_ep(s, endpoint, &name);
     if (rc != 0)
@@ -410,8 +416,13 @@ zmi_socket_connect(zmi_socket_t *s, const char *endpoint)
     rc = zmi_endpoint_parse(endpoint, &ep);
     if (rc != 0)
         return rc;
-    if (ep.transport != ZMI_TRANSPORT_TCP)
-        return -EPROTONOSUPPORT;
+    if (ep.transport == ZMI_TRANSPORT_INPROC) {
+        rc = zmi_inproc_connect(s, ep.address);
+        if (rc == 0)
+            snprintf(s->opts.last_endpoint, sizeof(s->opts.last_endpoint),
+                     "%s", endpoint);
+        return rc;
+    }
     char *name;
     rc = socket_reserve_ep(s, endpoint, &name);
     if (rc != 0)
@@ -459,6 +470,10 @@ socket_end_ep(zmi_socket_t *s, const char *endpoint, bool bound)
 int
 zmi_socket_unbind(zmi_socket_t *s, const char *endpoint)
 {
+    if (strncmp(endpoint, "inproc://", 9) == 0) {
+        int rc = socket_check_term(s);
+        return rc != 0 ? rc : zmi_inproc_unbind(s, endpoint + 9);
+    }
     return socket_end_ep(s, endpoint, true);
 }
 
@@ -526,6 +541,7 @@ zmi_socket_close(zmi_socket_t *s, zmi_io_thread_t *reaper)
 {
     s->tag = ZMI_SOCKET_TAG_DEAD;
     s->closing = true;
+    zmi_inproc_socket_closing(s);
     // Pipes first: each session then sees our TERM before its IO_STOP and
     // knows it has a queue to drain within the linger. Walk backwards: a
     // pipe whose peer already left finishes at once and is swapped out.

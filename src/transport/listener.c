@@ -14,14 +14,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/clock.h"
 #include "core/socket.h"
+#include "transport/ipc.h"
 #include "transport/net.h"
-#include "transport/tcp.h"
 #include "transport/transport.h"
 
 #define LISTENER_EMFILE_PAUSE_MS 100
@@ -35,6 +36,7 @@ struct zmi_listener {
     zmi_io_handle_t *handle;   // fd in the reactor (after start)
     zmi_session_t *sessions;   // accepted sessions still alive
     zmi_timer_t resume_timer;  // accept paused after EMFILE
+    zmi_sockaddr_t unix_addr;  // ipc: the path to remove when we stop
 };
 
 static void listener_start(zmi_io_object_t *o);
@@ -44,34 +46,82 @@ static void listener_resume(zmi_timer_t *t);
 
 static const zmi_io_events_t listener_events = { listener_accept, NULL };
 
+// Removes the socket file of a unix address we bound (not abstract ones).
+static void
+listener_unlink(const zmi_sockaddr_t *addr)
+{
+    const char *path =
+        addr->ss.ss_family == AF_UNIX ? zmi_ipc_path(addr) : NULL;
+    if (path != NULL)
+        unlink(path);
+}
+
+// A socket file nobody listens on (its process died) is stale: connecting
+// to it is refused. Returns true if that is what path is.
+static bool
+listener_stale_ipc(const zmi_sockaddr_t *addr)
+{
+    int probe = zmi_net_socket(AF_UNIX, SOCK_STREAM);
+    if (probe < 0)
+        return false;
+    // NB: a non-blocking connect to a unix socket completes or fails at
+    // once; EAGAIN means someone listens with a full backlog.
+    int rc = connect(probe, (const struct sockaddr *) &addr->ss, addr->len);
+    int err = rc == 0 ? 0 : errno;
+    close(probe);
+    return rc != 0 && err == ECONNREFUSED;
+}
+
+// Binds and listens; for ipc, replaces a stale socket file first.
+static int
+listener_bind(int fd, const zmi_sockaddr_t *addr, int backlog)
+{
+    int family = addr->ss.ss_family;
+    if (family != AF_UNIX) {
+        int on = 1;
+        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    }
+    if (family == AF_INET6) {
+        // Dual stack for "*" with IPV6, like libzmq.
+        int off = 0;
+        (void) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+    }
+    int rc = bind(fd, (const struct sockaddr *) &addr->ss, addr->len);
+    if (rc != 0 && errno == EADDRINUSE && family == AF_UNIX &&
+        zmi_ipc_path(addr) != NULL && listener_stale_ipc(addr)) {
+        unlink(zmi_ipc_path(addr));
+        rc = bind(fd, (const struct sockaddr *) &addr->ss, addr->len);
+    }
+    if (rc != 0)
+        return -errno;
+    if (listen(fd, backlog) != 0) {
+        rc = -errno;
+        listener_unlink(addr);
+        return rc;
+    }
+    return 0;
+}
+
 int
 zmi_listener_new(zmi_socket_t *s, const zmi_endpoint_t *ep,
                  zmi_io_object_t **out, char *last_endpoint,
                  size_t last_endpoint_size)
 {
-    zmi_tcp_addr_t addr;
-    int rc = zmi_tcp_resolve(ep->address, true, s->opts.ipv6, &addr);
+    zmi_sockaddr_t addr;
+    int rc = zmi_net_resolve(ep, true, s->opts.ipv6, &addr);
     if (rc != 0)
         return rc;
     int fd = zmi_net_socket(addr.ss.ss_family, SOCK_STREAM);
     if (fd < 0)
         return fd;
-    int on = 1;
-    (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-    if (addr.ss.ss_family == AF_INET6) {
-        // Dual stack for "*" with IPV6, like libzmq.
-        int off = 0;
-        (void) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
-    }
-    if (bind(fd, (struct sockaddr *) &addr.ss, addr.len) != 0 ||
-        listen(fd, s->opts.backlog) != 0) {
-        rc = -errno;
+    rc = listener_bind(fd, &addr, s->opts.backlog);
+    if (rc != 0) {
         close(fd);
         return rc;
     }
-    struct sockaddr_storage bound;
-    socklen_t len = sizeof(bound);
-    if (getsockname(fd, (struct sockaddr *) &bound, &len) != 0) {
+    zmi_sockaddr_t bound;
+    bound.len = sizeof(bound.ss);
+    if (getsockname(fd, (struct sockaddr *) &bound.ss, &bound.len) != 0) {
         rc = -errno;
         close(fd);
         return rc;
@@ -79,17 +129,19 @@ zmi_listener_new(zmi_socket_t *s, const zmi_endpoint_t *ep,
     zmi_listener_t *l = calloc(1, sizeof(*l));
     if (l == NULL) {
         close(fd);
+        listener_unlink(&addr);
         return -ENOMEM;
     }
-    zmi_tcp_format((struct sockaddr *) &bound, last_endpoint,
-                   last_endpoint_size);
+    zmi_net_format(&bound, last_endpoint, last_endpoint_size);
+    if (addr.ss.ss_family == AF_UNIX)
+        l->unix_addr = addr;
     l->io.thread = s->io;
     l->io.start = listener_start;
     l->io.stop = listener_stop;
     l->socket = s;
     l->opts = s->opts;
     l->fd = fd;
-    l->family = bound.ss_family;
+    l->family = bound.ss.ss_family;
     zmi_timer_init(&l->resume_timer, listener_resume, l);
     *out = &l->io;
     return 0;
@@ -169,6 +221,7 @@ listener_stop(zmi_io_object_t *o, int linger)
     if (l->handle != NULL)
         zmi_reactor_rm(o->thread->reactor, l->handle);
     close(l->fd);
+    listener_unlink(&l->unix_addr);
     // Sessions outlive the listener only to drain within their linger;
     // they no longer need it, so detach them first.
     while (l->sessions != NULL) {

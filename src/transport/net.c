@@ -6,7 +6,11 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <string.h>
 #include <unistd.h>
+
+#include "transport/ipc.h"
+#include "transport/tcp.h"
 
 int
 zmi_net_socket(int family, int type)
@@ -66,4 +70,37 @@ zmi_net_connect_result(int fd)
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
         return -errno;
     return -err;
+}
+
+int
+zmi_net_check(const zmi_endpoint_t *ep, bool bind)
+{
+    if (ep->transport == ZMI_TRANSPORT_TCP)
+        return zmi_tcp_check(ep->address, bind);
+    zmi_sockaddr_t sa;
+    if (ep->transport == ZMI_TRANSPORT_IPC)
+        return strcmp(ep->address, "*") == 0 && bind
+                   ? 0
+                   : zmi_ipc_resolve(ep->address, false, &sa);
+    return -EPROTONOSUPPORT;
+}
+
+int
+zmi_net_resolve(const zmi_endpoint_t *ep, bool bind, bool ipv6,
+                zmi_sockaddr_t *out)
+{
+    if (ep->transport == ZMI_TRANSPORT_TCP)
+        return zmi_tcp_resolve(ep->address, bind, ipv6, out);
+    if (ep->transport == ZMI_TRANSPORT_IPC)
+        return zmi_ipc_resolve(ep->address, bind, out);
+    return -EPROTONOSUPPORT;
+}
+
+void
+zmi_net_format(const zmi_sockaddr_t *sa, char *out, size_t cap)
+{
+    if (sa->ss.ss_family == AF_UNIX)
+        zmi_ipc_format(sa, out, cap);
+    else
+        zmi_tcp_format((const struct sockaddr *) &sa->ss, out, cap);
 }

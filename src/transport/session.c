@@ -68,7 +68,7 @@ int
 zmi_session_connect_new(zmi_socket_t *socket, const zmi_endpoint_t *ep,
                         zmi_pipe_t *pipe, zmi_io_object_t **out)
 {
-    int rc = zmi_tcp_check(ep->address, false);
+    int rc = zmi_net_check(ep, false);
     if (rc != 0)
         return rc;
     zmi_session_t *s = session_alloc(socket, &socket->opts, socket->io);
@@ -79,6 +79,7 @@ zmi_session_connect_new(zmi_socket_t *socket, const zmi_endpoint_t *ep,
         free(s);
         return -ENOMEM;
     }
+    s->transport = ep->transport;
     s->pipe = pipe;
     *out = &s->io;
     return 0;
@@ -248,8 +249,9 @@ session_start_engine(zmi_session_t *s, int fd, int family)
 static void
 session_connect(zmi_session_t *s)
 {
-    zmi_tcp_addr_t addr;
-    if (zmi_tcp_resolve(s->address, false, s->opts.ipv6, &addr) != 0) {
+    zmi_sockaddr_t addr;
+    zmi_endpoint_t ep = { s->transport, s->address };
+    if (zmi_net_resolve(&ep, false, s->opts.ipv6, &addr) != 0) {
         session_schedule_reconnect(s);
         return;
     }

@@ -13,7 +13,8 @@
 #include "core/options.h"
 #include "io/io_thread.h"
 #include "pipe/pipe.h"
-#include "transport/tcp.h"
+#include "core/endpoint.h"
+#include "transport/net.h"
 
 typedef struct zmi_socket zmi_socket_t;
 typedef struct zmi_engine zmi_engine_t;
@@ -29,7 +30,8 @@ typedef struct zmi_session {
     zmi_listener_t *listener;    // accepting listener, NULL if connecting
     struct zmi_session *next;    // listener's list of accepted sessions
     struct zmi_session *prev;
-    char *address;               // connect: host:port to (re)connect to
+    char *address;               // connect: address to (re)connect to
+    enum zmi_transport transport; // connect: tcp or ipc
     int connect_fd;              // connect: fd of a connect in progress
     zmi_io_handle_t *connect_h;  // its reactor handle
     int reconnect_ivl;           // connect: current backoff interval

@@ -62,7 +62,7 @@ zmi_tcp_check(const char *address, bool bind)
 
 int
 zmi_tcp_resolve(const char *address, bool bind, bool ipv6,
-                zmi_tcp_addr_t *out)
+                zmi_sockaddr_t *out)
 {
     char host[256], port[16];
     int rc = tcp_split(address, host, sizeof(host), port, sizeof(port));

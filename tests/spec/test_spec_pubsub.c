@@ -68,7 +68,7 @@ test_prefix_filtering(void **state)
     fixture_t *f = *state;
     void *pub = zt_socket(f->ctx, ZMSG_PUB);
     char ep[256];
-    zt_bind_tcp(pub, ep, sizeof(ep));
+    zt_bind(pub, ep, sizeof(ep));
     void *sub = zt_socket(f->ctx, ZMSG_SUB);
     assert_int_equal(zmsg_connect(sub, ep), 0);
     subscribe(sub, "A");
@@ -91,7 +91,7 @@ test_counted_subscriptions_and_unsubscribe(void **state)
     fixture_t *f = *state;
     void *pub = zt_socket(f->ctx, ZMSG_PUB);
     char ep[256];
-    zt_bind_tcp(pub, ep, sizeof(ep));
+    zt_bind(pub, ep, sizeof(ep));
     void *sub = zt_socket(f->ctx, ZMSG_SUB);
     assert_int_equal(zmsg_connect(sub, ep), 0);
     subscribe(sub, "A");
@@ -125,7 +125,7 @@ test_overlapping_prefixes_deliver_once(void **state)
     fixture_t *f = *state;
     void *pub = zt_socket(f->ctx, ZMSG_PUB);
     char ep[256];
-    zt_bind_tcp(pub, ep, sizeof(ep));
+    zt_bind(pub, ep, sizeof(ep));
     void *sub = zt_socket(f->ctx, ZMSG_SUB);
     assert_int_equal(zmsg_connect(sub, ep), 0);
     subscribe(sub, "A");
@@ -151,7 +151,7 @@ test_sub_connected_to_two_pubs_gets_both(void **state)
     subscribe(sub, "from");
     for (int i = 0; i < 2; i++) {
         pub[i] = zt_socket(f->ctx, ZMSG_PUB);
-        zt_bind_tcp(pub[i], ep[i], sizeof(ep[i]));
+        zt_bind(pub[i], ep[i], sizeof(ep[i]));
         assert_int_equal(zmsg_connect(sub, ep[i]), 0);
         zt_sync_pubsub(pub[i], sub);
     }
@@ -183,7 +183,7 @@ test_stalled_subscriber_never_blocks_and_drops_are_counted(void **state)
     void *pub = zt_socket(f->ctx, ZMSG_PUB);
     zt_setint(pub, ZMSG_SNDHWM, 10);
     char ep[256];
-    zt_bind_tcp(pub, ep, sizeof(ep));
+    zt_bind(pub, ep, sizeof(ep));
     void *sub = zt_socket(f->ctx, ZMSG_SUB);
     zt_setint(sub, ZMSG_RCVHWM, 10);
     assert_int_equal(zmsg_connect(sub, ep), 0);
@@ -228,11 +228,12 @@ test_stalled_subscriber_never_blocks_and_drops_are_counted(void **state)
 static void
 test_subscriptions_survive_publisher_restart(void **state)
 {
+    ZT_NOT_INPROC(); // each publisher lives in its own context
     fixture_t *f = *state;
     char ep[64];
     int fd;
-    zt_refusing_port(ep, sizeof(ep), &fd);
-    close(fd);
+    zt_unbound_endpoint(ep, sizeof(ep), &fd);
+    zt_release_endpoint(fd);
     void *sub = zt_socket(f->ctx, ZMSG_SUB);
     zt_setint(sub, ZMSG_RECONNECT_IVL, 10);
     assert_int_equal(zmsg_connect(sub, ep), 0);
@@ -301,10 +302,11 @@ raw_expect(int fd, const char *probe, const char *want)
 static void
 test_filtering_happens_at_the_publisher(void **state)
 {
+    ZT_TCP_ONLY(); // a raw peer on the wire
     fixture_t *f = *state;
     void *pub = zt_socket(f->ctx, ZMSG_PUB);
     char ep[256];
-    zt_bind_tcp(pub, ep, sizeof(ep));
+    zt_bind(pub, ep, sizeof(ep));
     int fd = zt_raw_connect(atoi(strrchr(ep, ':') + 1));
     zt_raw_handshake(fd, "SUB");
     zt_raw_read_handshake(fd);
@@ -323,10 +325,11 @@ test_filtering_happens_at_the_publisher(void **state)
 static void
 test_zmtp30_subscription_messages(void **state)
 {
+    ZT_TCP_ONLY(); // a raw peer on the wire
     fixture_t *f = *state;
     void *pub = zt_socket(f->ctx, ZMSG_PUB);
     char ep[256];
-    zt_bind_tcp(pub, ep, sizeof(ep));
+    zt_bind(pub, ep, sizeof(ep));
     int fd = zt_raw_connect(atoi(strrchr(ep, ':') + 1));
     zt_raw_handshake(fd, "SUB");
     zt_raw_read_handshake(fd);
@@ -384,7 +387,7 @@ test_fanout_shares_one_buffer(void **state)
     fixture_t *f = *state;
     void *pub = zt_socket(f->ctx, ZMSG_PUB);
     char ep[256];
-    zt_bind_tcp(pub, ep, sizeof(ep));
+    zt_bind(pub, ep, sizeof(ep));
     void *subs[10];
     for (int i = 0; i < 10; i++) {
         subs[i] = zt_socket(f->ctx, ZMSG_SUB);
@@ -467,7 +470,7 @@ test_invert_matching(void **state)
     void *pub = zt_socket(f->ctx, ZMSG_PUB);
     zt_setint(pub, ZMSG_INVERT_MATCHING, 1);
     char ep[256];
-    zt_bind_tcp(pub, ep, sizeof(ep));
+    zt_bind(pub, ep, sizeof(ep));
     void *sub = zt_socket(f->ctx, ZMSG_SUB);
     zt_setint(sub, ZMSG_INVERT_MATCHING, 1);
     assert_int_equal(zmsg_connect(sub, ep), 0);
@@ -505,10 +508,11 @@ test_invert_matching(void **state)
 static void
 test_subscription_flood_is_bounded(void **state)
 {
+    ZT_TCP_ONLY(); // a raw peer on the wire
     fixture_t *f = *state;
     void *pub = zt_socket(f->ctx, ZMSG_PUB);
     char ep[256];
-    zt_bind_tcp(pub, ep, sizeof(ep));
+    zt_bind(pub, ep, sizeof(ep));
     int fd = zt_raw_connect(atoi(strrchr(ep, ':') + 1));
     zt_raw_handshake(fd, "SUB");
     zt_raw_read_handshake(fd);

@@ -40,7 +40,7 @@ test_roundtrip(void **state)
     fixture_t *f = *state;
     void *pull = zt_socket(f->ctx, ZMSG_PULL);
     char ep[256];
-    zt_bind_tcp(pull, ep, sizeof(ep));
+    zt_bind(pull, ep, sizeof(ep));
     void *push = zt_socket(f->ctx, ZMSG_PUSH);
     assert_int_equal(zmsg_connect(push, ep), 0);
     zt_send_str(push, "hello", 0);
@@ -57,7 +57,7 @@ test_push_round_robins_over_three_pulls(void **state)
     fixture_t *f = *state;
     void *push = zt_socket(f->ctx, ZMSG_PUSH);
     char ep[256];
-    zt_bind_tcp(push, ep, sizeof(ep));
+    zt_bind(push, ep, sizeof(ep));
     void *pulls[3];
     for (int i = 0; i < 3; i++) {
         pulls[i] = zt_socket(f->ctx, ZMSG_PULL);
@@ -102,7 +102,7 @@ test_pull_fair_queues_three_pushes(void **state)
     fixture_t *f = *state;
     void *pull = zt_socket(f->ctx, ZMSG_PULL);
     char ep[256];
-    zt_bind_tcp(pull, ep, sizeof(ep));
+    zt_bind(pull, ep, sizeof(ep));
     void *push[3];
     for (int i = 0; i < 3; i++) {
         push[i] = zt_socket(f->ctx, ZMSG_PUSH);
@@ -148,7 +148,7 @@ test_push_queues_exactly_hwm_before_peer_exists(void **state)
     fixture_t *f = *state;
     char ep[64];
     int refuse_fd;
-    zt_refusing_port(ep, sizeof(ep), &refuse_fd);
+    zt_unbound_endpoint(ep, sizeof(ep), &refuse_fd);
     void *push = zt_socket(f->ctx, ZMSG_PUSH);
     zt_setint(push, ZMSG_SNDHWM, 7);
     assert_int_equal(zmsg_connect(push, ep), 0);
@@ -167,7 +167,7 @@ test_push_queues_exactly_hwm_before_peer_exists(void **state)
     assert_true(zt_now_ms() - t0 >= 45);
     // Now the peer appears on that port: the 7 queued messages arrive,
     // in order, and nothing else.
-    close(refuse_fd);
+    zt_release_endpoint(refuse_fd);
     void *pull = zt_socket(f->ctx, ZMSG_PULL);
     assert_int_equal(zmsg_bind(pull, ep), 0);
     for (int i = 0; i < 7; i++) {
@@ -192,7 +192,7 @@ test_hwm_blocks_and_exact_count_after_drain(void **state)
     void *pull = zt_socket(f->ctx, ZMSG_PULL);
     zt_setint(pull, ZMSG_RCVHWM, 10);
     char ep[256];
-    zt_bind_tcp(pull, ep, sizeof(ep));
+    zt_bind(pull, ep, sizeof(ep));
     void *push = zt_socket(f->ctx, ZMSG_PUSH);
     zt_setint(push, ZMSG_SNDHWM, 10);
     zt_setint(push, ZMSG_SNDTIMEO, 500);
@@ -261,7 +261,7 @@ test_multipart_is_atomic(void **state)
     fixture_t *f = *state;
     void *pull = zt_socket(f->ctx, ZMSG_PULL);
     char ep[256];
-    zt_bind_tcp(pull, ep, sizeof(ep));
+    zt_bind(pull, ep, sizeof(ep));
     multipart_sender_t senders[2] = { { NULL, 'a' }, { NULL, 'b' } };
     pthread_t threads[2];
     for (int i = 0; i < 2; i++) {
@@ -317,7 +317,7 @@ test_message_sizes(void **state)
     fixture_t *f = *state;
     void *pull = zt_socket(f->ctx, ZMSG_PULL);
     char ep[256];
-    zt_bind_tcp(pull, ep, sizeof(ep));
+    zt_bind(pull, ep, sizeof(ep));
     void *push = zt_socket(f->ctx, ZMSG_PUSH);
     assert_int_equal(zmsg_connect(push, ep), 0);
     size_t sizes[] = { 0, 1, 48, 49, 255, 256, 8191, 8192, 65536, 1 << 20 };
@@ -335,12 +335,12 @@ test_connect_before_bind(void **state)
     fixture_t *f = *state;
     char ep[64];
     int refuse_fd;
-    zt_refusing_port(ep, sizeof(ep), &refuse_fd);
+    zt_unbound_endpoint(ep, sizeof(ep), &refuse_fd);
     void *push = zt_socket(f->ctx, ZMSG_PUSH);
     zt_setint(push, ZMSG_RECONNECT_IVL, 10);
     assert_int_equal(zmsg_connect(push, ep), 0);
     zt_send_str(push, "early", 0);
-    close(refuse_fd);
+    zt_release_endpoint(refuse_fd);
     void *pull = zt_socket(f->ctx, ZMSG_PULL);
     assert_int_equal(zmsg_bind(pull, ep), 0);
     zt_recv_str(pull, "early", 0);
@@ -353,6 +353,7 @@ test_connect_before_bind(void **state)
 static void
 test_reconnect_after_binder_restarts(void **state)
 {
+    ZT_NOT_INPROC(); // its peer lives in another context
     fixture_t *f = *state;
     void *push = zt_socket(f->ctx, ZMSG_PUSH);
     zt_setint(push, ZMSG_RECONNECT_IVL, 10);
@@ -360,7 +361,7 @@ test_reconnect_after_binder_restarts(void **state)
     void *ctx2 = zmsg_ctx_new();
     void *pull = zt_socket(ctx2, ZMSG_PULL);
     char ep[256];
-    zt_bind_tcp(pull, ep, sizeof(ep));
+    zt_bind(pull, ep, sizeof(ep));
     assert_int_equal(zmsg_connect(push, ep), 0);
     zt_send_str(push, "before", 0);
     zt_recv_str(pull, "before", 0);
@@ -388,10 +389,11 @@ test_reconnect_after_binder_restarts(void **state)
 static void
 test_linger_delivers_after_close(void **state)
 {
+    ZT_NOT_INPROC(); // its peer lives in another context
     fixture_t *f = *state;
     void *pull = zt_socket(f->ctx, ZMSG_PULL);
     char ep[256];
-    zt_bind_tcp(pull, ep, sizeof(ep));
+    zt_bind(pull, ep, sizeof(ep));
     void *ctx2 = zmsg_ctx_new();
     void *push = zt_socket(ctx2, ZMSG_PUSH);
     zt_setint(push, ZMSG_LINGER, 5000);
@@ -421,7 +423,7 @@ test_linger_zero_drops_and_term_returns(void **state)
     (void) state;
     char ep[64];
     int refuse_fd;
-    zt_refusing_port(ep, sizeof(ep), &refuse_fd);
+    zt_unbound_endpoint(ep, sizeof(ep), &refuse_fd);
     void *ctx = zmsg_ctx_new();
     void *push = zt_socket(ctx, ZMSG_PUSH);
     zt_setint(push, ZMSG_LINGER, 0);
@@ -430,7 +432,7 @@ test_linger_zero_drops_and_term_returns(void **state)
         zt_send_str(push, "lost", 0);
     assert_int_equal(zmsg_close(push), 0);
     assert_int_equal(zmsg_ctx_term(ctx), 0);
-    close(refuse_fd);
+    zt_release_endpoint(refuse_fd);
 }
 
 // LINGER > 0 towards a peer that never appears: zmsg_ctx_term returns
@@ -438,10 +440,11 @@ test_linger_zero_drops_and_term_returns(void **state)
 static void
 test_linger_bounds_term_with_dead_peer(void **state)
 {
+    ZT_NOT_INPROC(); // its peer lives in another context
     (void) state;
     char ep[64];
     int refuse_fd;
-    zt_refusing_port(ep, sizeof(ep), &refuse_fd);
+    zt_unbound_endpoint(ep, sizeof(ep), &refuse_fd);
     void *ctx = zmsg_ctx_new();
     void *push = zt_socket(ctx, ZMSG_PUSH);
     zt_setint(push, ZMSG_LINGER, 200);
@@ -451,7 +454,7 @@ test_linger_bounds_term_with_dead_peer(void **state)
     assert_int_equal(zmsg_close(push), 0);
     assert_int_equal(zmsg_ctx_term(ctx), 0);
     assert_true(zt_now_ms() - t0 >= 190);
-    close(refuse_fd);
+    zt_release_endpoint(refuse_fd);
 }
 
 int

@@ -39,7 +39,7 @@ static void *
 bound_rep(void *ctx, char *ep, size_t cap)
 {
     void *rep = zt_socket(ctx, ZMSG_REP);
-    zt_bind_tcp(rep, ep, cap);
+    zt_bind(rep, ep, cap);
     return rep;
 }
 
@@ -227,8 +227,8 @@ static void
 free_endpoint(char *ep, size_t cap)
 {
     int fd;
-    zt_refusing_port(ep, cap, &fd);
-    close(fd);
+    zt_unbound_endpoint(ep, cap, &fd);
+    zt_release_endpoint(fd);
 }
 
 // No stuck REQ: after RCVTIMEO runs out the REQ may send a new request,
@@ -236,6 +236,7 @@ free_endpoint(char *ep, size_t cap)
 static void
 test_req_recovers_through_rcvtimeo(void **state)
 {
+    ZT_NOT_INPROC(); // its peer lives in another context
     fixture_t *f = *state;
     char ep[64];
     free_endpoint(ep, sizeof(ep));
@@ -268,6 +269,7 @@ test_req_recovers_through_rcvtimeo(void **state)
 static void
 test_req_recovers_in_relaxed_mode(void **state)
 {
+    ZT_NOT_INPROC(); // its peer lives in another context
     fixture_t *f = *state;
     char ep[64];
     free_endpoint(ep, sizeof(ep));
@@ -352,6 +354,7 @@ waiter_expect(waiter_t *w, const char *reply)
 static void
 test_req_resends_when_peer_dies(void **state)
 {
+    ZT_NOT_INPROC(); // its peer lives in another context
     fixture_t *f = *state;
     char ep1[64], ep2[256];
     free_endpoint(ep1, sizeof(ep1));
@@ -423,6 +426,7 @@ test_req_resends_after_interval(void **state)
 static void
 test_rep_serves_next_after_requester_leaves(void **state)
 {
+    ZT_NOT_INPROC(); // its peer lives in another context
     fixture_t *f = *state;
     char ep[256];
     void *rep = bound_rep(f->ctx, ep, sizeof(ep));
@@ -451,6 +455,7 @@ test_rep_serves_next_after_requester_leaves(void **state)
 static void
 test_rep_drops_request_without_envelope(void **state)
 {
+    ZT_TCP_ONLY(); // a raw peer on the wire
     fixture_t *f = *state;
     char ep[256];
     void *rep = bound_rep(f->ctx, ep, sizeof(ep));
@@ -478,6 +483,7 @@ test_rep_drops_request_without_envelope(void **state)
 static void
 test_req_drops_reply_without_envelope(void **state)
 {
+    ZT_TCP_ONLY(); // a raw peer on the wire
     fixture_t *f = *state;
     char ep[64];
     int lfd = zt_raw_listen(ep, sizeof(ep));
