@@ -226,6 +226,25 @@ zmi_socket_attach_pipe(zmi_socket_t *s, zmi_pipe_t *p)
     s->ops->attach(s->pstate, p);
 }
 
+void
+zmi_socket_conflate_pipe(const zmi_options_t *o, zmi_pipe_t *own_end)
+{
+    if (!o->conflate)
+        return;
+    switch (o->type) {
+    case ZMSG_PULL:
+    case ZMSG_SUB:
+        zmi_pipe_conflate_in(own_end);
+        break;
+    case ZMSG_PUSH:
+    case ZMSG_PUB:
+        zmi_pipe_conflate_in(own_end->peer);
+        break;
+    default:
+        break; // REQ/REP: CONFLATE does not apply
+    }
+}
+
 static bool
 socket_reaped_check(zmi_socket_t *s)
 {
@@ -427,23 +446,32 @@ zmi_socket_connect(zmi_socket_t *s, const char *endpoint)
     rc = socket_reserve_ep(s, endpoint, &name);
     if (rc != 0)
         return rc;
-    zmi_pipe_t *mine, *theirs;
-    rc = zmi_pipe_pair_new(&mine, &theirs, s->opts.sndhwm, s->opts.rcvhwm,
-                           &s->mb, &s->io->mb);
-    if (rc != 0) {
-        free(name);
-        return rc;
+    // The queue exists from now on, connected or not (RFC 30), unless
+    // IMMEDIATE asks for queues to completed connections only: then the
+    // session makes one after each handshake.
+    zmi_pipe_t *mine = NULL, *theirs = NULL;
+    if (!s->opts.immediate) {
+        rc = zmi_pipe_pair_new(&mine, &theirs, s->opts.sndhwm, s->opts.rcvhwm,
+                               &s->mb, &s->io->mb);
+        if (rc != 0) {
+            free(name);
+            return rc;
+        }
     }
     zmi_io_object_t *obj;
     rc = zmi_session_connect_new(s, &ep, theirs, &obj);
     if (rc != 0) {
-        zmi_pipe_release(mine);
-        zmi_pipe_release(theirs);
+        if (mine != NULL) {
+            zmi_pipe_release(mine);
+            zmi_pipe_release(theirs);
+        }
         free(name);
         return rc;
     }
-    // The queue exists from now on, connected or not (RFC 30).
-    zmi_socket_attach_pipe(s, mine);
+    if (mine != NULL) {
+        zmi_socket_conflate_pipe(&s->opts, mine);
+        zmi_socket_attach_pipe(s, mine);
+    }
     socket_add_ep(s, name, obj, false);
     snprintf(s->opts.last_endpoint, sizeof(s->opts.last_endpoint), "%s",
              endpoint);

@@ -76,6 +76,10 @@ int zmi_socket_send(zmi_socket_t *s, zmi_msg_t *msg, int flags);
 int zmi_socket_recv(zmi_socket_t *s, zmi_msg_t *msg, int flags);
 // Attaches a pipe end created elsewhere (connect, inproc).
 void zmi_socket_attach_pipe(zmi_socket_t *s, zmi_pipe_t *p);
+// ZMSG_CONFLATE: makes the direction a socket with options o reads (PULL,
+// SUB) or writes (PUSH, PUB) on the new pipe end own_end keep only the
+// newest message. Call before any message moves.
+void zmi_socket_conflate_pipe(const zmi_options_t *o, zmi_pipe_t *own_end);
 // Counts an I/O object whose IO_DONE will come later (any thread).
 void zmi_socket_io_created(zmi_socket_t *s);
 // Commands addressed to a socket.

@@ -14,6 +14,7 @@
 typedef struct zmi_pipe_pair {
     atomic_int refs;     // ends not yet released
     zmi_ypipe_t q[2];    // q[0]: a -> b, q[1]: b -> a
+    zmi_cslot_t cs[2];   // the same directions when conflated
     zmi_pipe_t end[2];   // end[0] is a, end[1] is b
 } zmi_pipe_pair_t;
 
@@ -68,6 +69,8 @@ zmi_pipe_pair_new(zmi_pipe_t **a, zmi_pipe_t **b, int a_hwm, int b_hwm,
         return -ENOMEM;
     }
     atomic_init(&pair->refs, 2);
+    zmi_cslot_init(&pair->cs[0]);
+    zmi_cslot_init(&pair->cs[1]);
     pipe_end_init(&pair->end[0], pair, &pair->q[1], &pair->q[0],
                   &pair->end[1], a_hwm, b_hwm, a_mb);
     pipe_end_init(&pair->end[1], pair, &pair->q[0], &pair->q[1],
@@ -75,6 +78,15 @@ zmi_pipe_pair_new(zmi_pipe_t **a, zmi_pipe_t **b, int a_hwm, int b_hwm,
     *a = &pair->end[0];
     *b = &pair->end[1];
     return 0;
+}
+
+void
+zmi_pipe_conflate_in(zmi_pipe_t *reader)
+{
+    zmi_pipe_pair_t *pair = reader->pair;
+    zmi_cslot_t *c = reader == &pair->end[1] ? &pair->cs[0] : &pair->cs[1];
+    reader->cin = c;
+    reader->peer->cout = c;
 }
 
 void
@@ -95,6 +107,8 @@ zmi_pipe_check_write(zmi_pipe_t *p)
 {
     if (!p->out_active || p->state != ZMI_PIPE_ACTIVE)
         return false;
+    if (p->cout != NULL)
+        return true; // a conflated direction is never full
     if (p->out_hwm > 0 && !p->in_message &&
         p->msgs_written - p->peers_msgs_read >= (uint64_t) p->out_hwm) {
         p->out_active = false;
@@ -110,6 +124,14 @@ zmi_pipe_write(zmi_pipe_t *p, zmi_msg_t *msg)
         zmi_msg_close(msg);
         return false;
     }
+    if (p->cout != NULL) {
+        zmi_msg_set_more(msg, false); // every part stands alone
+        int rc = zmi_cslot_write(p->cout, msg);
+        ZMI_ASSERT(rc >= 0); // as for a ypipe chunk below
+        p->cwake |= rc == 1;
+        p->msgs_written++;
+        return true;
+    }
     bool more = zmi_msg_more(msg);
     int rc = zmi_ypipe_write(p->out, msg, more);
     ZMI_ASSERT(rc == 0); // chunk allocation failure is not survivable here
@@ -124,6 +146,12 @@ void
 zmi_pipe_flush(zmi_pipe_t *p)
 {
     // NB: once TERM is sent the peer may be gone, so no wake-up then.
+    if (p->cout != NULL) {
+        if (p->state == ZMI_PIPE_ACTIVE && p->cwake)
+            pipe_send(p, ZMI_CMD_ACTIVATE_READ, 0);
+        p->cwake = false;
+        return;
+    }
     if (p->state == ZMI_PIPE_ACTIVE && !zmi_ypipe_flush(p->out))
         pipe_send(p, ZMI_CMD_ACTIVATE_READ, 0);
 }
@@ -132,7 +160,7 @@ void
 zmi_pipe_rollback(zmi_pipe_t *p)
 {
     zmi_msg_t m;
-    while (zmi_ypipe_unwrite(p->out, &m))
+    while (p->cout == NULL && zmi_ypipe_unwrite(p->out, &m))
         zmi_msg_close(&m);
     p->in_message = false;
 }
@@ -155,12 +183,43 @@ pipe_delimiter(zmi_pipe_t *p)
     }
 }
 
+// Conflated input: the newest part, or the one check_read already took.
+static bool
+pipe_conflated_read(zmi_pipe_t *p, zmi_msg_t *msg)
+{
+    zmi_msg_t newer;
+    if (zmi_cslot_read(p->cin, &newer)) {
+        if (p->has_cpeek)
+            zmi_msg_close(&p->cpeek);
+        *msg = newer;
+    } else if (p->has_cpeek) {
+        *msg = p->cpeek;
+    } else {
+        return false;
+    }
+    p->has_cpeek = false;
+    return true;
+}
+
 bool
 zmi_pipe_read(zmi_pipe_t *p, zmi_msg_t *msg)
 {
     if (!p->in_active || p->state == ZMI_PIPE_TERM_SENT ||
         p->state == ZMI_PIPE_DONE)
         return false;
+    if (p->cin != NULL) {
+        if (!pipe_conflated_read(p, msg)) {
+            p->in_active = false;
+            return false;
+        }
+        if (zmi_msg_is_delim(msg)) {
+            zmi_msg_close(msg);
+            pipe_delimiter(p);
+            return false;
+        }
+        p->msgs_read++;
+        return true;
+    }
     if (!zmi_ypipe_read(p->in, msg)) {
         p->in_active = false;
         return false;
@@ -185,6 +244,20 @@ zmi_pipe_check_read(zmi_pipe_t *p)
     if (!p->in_active || p->state == ZMI_PIPE_TERM_SENT ||
         p->state == ZMI_PIPE_DONE)
         return false;
+    if (p->cin != NULL) {
+        if (!p->has_cpeek && !zmi_cslot_read(p->cin, &p->cpeek)) {
+            p->in_active = false;
+            return false;
+        }
+        p->has_cpeek = true;
+        if (zmi_msg_is_delim(&p->cpeek)) {
+            zmi_msg_close(&p->cpeek);
+            p->has_cpeek = false;
+            pipe_delimiter(p);
+            return false;
+        }
+        return true;
+    }
     const zmi_msg_t *front = zmi_ypipe_front(p->in);
     if (front == NULL) {
         p->in_active = false;
@@ -215,8 +288,12 @@ zmi_pipe_terminate(zmi_pipe_t *p)
         zmi_pipe_rollback(p);
         zmi_msg_t delim;
         zmi_msg_init_delim(&delim);
-        zmi_ypipe_write(p->out, &delim, false);
-        zmi_ypipe_flush(p->out);
+        if (p->cout != NULL) {
+            (void) zmi_cslot_write(p->cout, &delim); // TERM wakes the peer
+        } else {
+            zmi_ypipe_write(p->out, &delim, false);
+            zmi_ypipe_flush(p->out);
+        }
         p->state = ZMI_PIPE_TERM_SENT;
         pipe_send(p, ZMI_CMD_PIPE_TERM, 0);
         break;
@@ -245,6 +322,11 @@ zmi_pipe_release(zmi_pipe_t *p)
         return;
     zmi_ypipe_fini(&pair->q[0]);
     zmi_ypipe_fini(&pair->q[1]);
+    for (int i = 0; i < 2; i++) {
+        zmi_cslot_fini(&pair->cs[i]);
+        if (pair->end[i].has_cpeek)
+            zmi_msg_close(&pair->end[i].cpeek);
+    }
     free(pair);
 }
 

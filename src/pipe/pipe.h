@@ -24,6 +24,7 @@
 #include "core/msg.h"
 #include "io/command.h"
 #include "io/mailbox.h"
+#include "pipe/cslot.h"
 #include "pipe/ypipe.h"
 
 typedef struct zmi_pipe zmi_pipe_t;
@@ -51,6 +52,11 @@ enum zmi_pipe_state {
 struct zmi_pipe {
     zmi_ypipe_t *in;               // parts from the peer (we read)
     zmi_ypipe_t *out;              // parts to the peer (we write)
+    zmi_cslot_t *cin;              // CONFLATE: replaces `in` when set
+    zmi_cslot_t *cout;             // CONFLATE: replaces `out` when set
+    zmi_msg_t cpeek;               // part taken from cin by check_read
+    bool has_cpeek;                // cpeek holds a part
+    bool cwake;                    // cout found the reader asleep
     zmi_pipe_t *peer;              // the other end (only to address commands)
     zmi_mailbox_t *mailbox;        // where commands for this end go
     const zmi_pipe_events_t *events; // owner callbacks
@@ -78,6 +84,10 @@ struct zmi_pipe {
 // set later with zmi_pipe_set_owner. Returns 0 or -ENOMEM.
 int zmi_pipe_pair_new(zmi_pipe_t **a, zmi_pipe_t **b, int a_hwm, int b_hwm,
                       zmi_mailbox_t *a_mb, zmi_mailbox_t *b_mb);
+// ZMSG_CONFLATE: from now on the direction into `reader` keeps only the
+// newest part (it never fills; multipart is not supported). Right after
+// the pair is made, before any part moves.
+void zmi_pipe_conflate_in(zmi_pipe_t *reader);
 // Sets who gets this end's callbacks. On the owner's thread, before any
 // command for the end can be processed.
 void zmi_pipe_set_owner(zmi_pipe_t *p, const zmi_pipe_events_t *events,

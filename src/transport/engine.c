@@ -58,6 +58,13 @@ struct zmi_engine {
     bool has_out_msg;         // out_msg holds a part
     bool output_active;       // pollout is set
     zmi_timer_t handshake_timer; // drops a peer that never finishes
+    zmi_timer_t ping_timer;   // HEARTBEAT_IVL: time to send a PING
+    zmi_timer_t pong_timer;   // HEARTBEAT_TIMEOUT after our PING
+    zmi_timer_t ttl_timer;    // the peer's TTL after its PING
+    int64_t last_rx;          // when the peer last sent anything (ms)
+    int64_t ping_sent;        // when our last PING left (ms)
+    int peer_ttl;             // ms of silence the peer allows (0: none)
+    bool track_rx;            // heartbeats on: keep last_rx current
     unsigned long long frames_out; // frames sent (for tests)
 };
 
@@ -78,6 +85,94 @@ engine_handshake_expired(zmi_timer_t *t)
 {
     zmi_engine_t *e = t->arg;
     engine_fail(e, -ETIMEDOUT);
+}
+
+static void engine_want_output(zmi_engine_t *e);
+
+// ZMTP heartbeats (RFC 37): with HEARTBEAT_IVL set, a PING leaves every
+// interval; if nothing at all (any traffic counts as life) comes back
+// within HEARTBEAT_TIMEOUT of it, the connection is dead. A peer's PING
+// may carry a TTL: if we then hear nothing from it for that long, it is
+// dead too. A dead connection ends like any other (the connecting side
+// reconnects).
+
+static int
+engine_hb_timeout(const zmi_options_t *o)
+{
+    return o->heartbeat_timeout >= 0 ? o->heartbeat_timeout
+                                     : o->heartbeat_ivl;
+}
+
+static void
+engine_ping_due(zmi_timer_t *t)
+{
+    zmi_engine_t *e = t->arg;
+    int64_t now = zmi_clock_ms();
+    uint8_t buf[16];
+    // The TTL travels in deciseconds (libzmq rounds down the same way).
+    int ttl = e->opts->heartbeat_ttl / 100;
+    ssize_t n = zmi_zmtp_encode_ping(buf, sizeof(buf),
+                                     (uint16_t) (ttl > 0xffff ? 0xffff : ttl),
+                                     NULL, 0);
+    // NB: a PING that doesn't fit the batch now waits for the next turn.
+    if (n > 0 && zmi_encoder_push_raw(&e->enc, buf, (size_t) n)) {
+        engine_want_output(e);
+        e->ping_sent = now;
+        if (!zmi_timer_armed(&e->pong_timer))
+            zmi_timers_add(&e->io->timers, &e->pong_timer,
+                           now + engine_hb_timeout(e->opts));
+    }
+    zmi_timers_add(&e->io->timers, &e->ping_timer,
+                   now + e->opts->heartbeat_ivl);
+}
+
+static void
+engine_pong_expired(zmi_timer_t *t)
+{
+    zmi_engine_t *e = t->arg;
+    // NB: input we stopped reading ourselves (the socket's queue is full)
+    // says nothing about the peer: it is alive, we are slow.
+    if (e->last_rx < e->ping_sent && !e->has_stalled)
+        engine_fail(e, -ETIMEDOUT);
+}
+
+static void
+engine_ttl_expired(zmi_timer_t *t)
+{
+    zmi_engine_t *e = t->arg;
+    int64_t quiet_until = e->last_rx + e->peer_ttl;
+    if (quiet_until <= zmi_clock_ms() && !e->has_stalled)
+        engine_fail(e, -ETIMEDOUT);
+    else
+        zmi_timers_add(&e->io->timers, &e->ttl_timer,
+                       quiet_until > zmi_clock_ms() ? quiet_until
+                                                    : zmi_clock_ms() +
+                                                          e->peer_ttl);
+}
+
+// The handshake is done: start our heartbeat if asked to.
+static void
+engine_start_heartbeat(zmi_engine_t *e)
+{
+    e->last_rx = zmi_clock_ms();
+    if (e->opts->heartbeat_ivl <= 0)
+        return;
+    e->track_rx = true;
+    zmi_timers_add(&e->io->timers, &e->ping_timer,
+                   e->last_rx + e->opts->heartbeat_ivl);
+}
+
+// A PING from the peer with a TTL: it wants us gone after TTL of silence.
+static void
+engine_peer_ttl(zmi_engine_t *e, uint16_t ttl_ds)
+{
+    if (ttl_ds == 0)
+        return;
+    e->track_rx = true;
+    e->peer_ttl = ttl_ds * 100;
+    if (!zmi_timer_armed(&e->ttl_timer))
+        zmi_timers_add(&e->io->timers, &e->ttl_timer,
+                       e->last_rx + e->peer_ttl);
 }
 
 zmi_engine_t *
@@ -102,6 +197,9 @@ zmi_engine_new(zmi_session_t *session, zmi_io_thread_t *io, int fd,
     e->fd = fd;
     zmi_decoder_init(&e->dec, opts->maxmsgsize);
     zmi_timer_init(&e->handshake_timer, engine_handshake_expired, e);
+    zmi_timer_init(&e->ping_timer, engine_ping_due, e);
+    zmi_timer_init(&e->pong_timer, engine_pong_expired, e);
+    zmi_timer_init(&e->ttl_timer, engine_ttl_expired, e);
     e->handle = zmi_reactor_add(io->reactor, fd, &engine_events, e);
     if (e->handle == NULL) {
         zmi_decoder_fini(&e->dec);
@@ -136,6 +234,9 @@ void
 zmi_engine_destroy(zmi_engine_t *e)
 {
     zmi_timers_cancel(&e->io->timers, &e->handshake_timer);
+    zmi_timers_cancel(&e->io->timers, &e->ping_timer);
+    zmi_timers_cancel(&e->io->timers, &e->pong_timer);
+    zmi_timers_cancel(&e->io->timers, &e->ttl_timer);
     zmi_reactor_rm(e->io->reactor, e->handle);
     close(e->fd);
     zmi_decoder_fini(&e->dec);
@@ -199,6 +300,7 @@ engine_on_ready(zmi_engine_t *e, const zmi_zmtp_cmd_t *cmd)
     }
     zmi_timers_cancel(&e->io->timers, &e->handshake_timer);
     e->state = ENGINE_ACTIVE;
+    engine_start_heartbeat(e);
     zmi_session_engine_ready(e->session);
     // Parts queued before the connection existed can go now. NB: only
     // ask for POLLOUT here; writing now could fail and free the engine
@@ -215,6 +317,7 @@ engine_reply_pong(zmi_engine_t *e, const zmi_zmtp_cmd_t *cmd)
     size_t ctx_size;
     if (zmi_zmtp_parse_ping(cmd->data, cmd->size, &ttl, &ctx, &ctx_size) != 0)
         return;
+    engine_peer_ttl(e, ttl);
     uint8_t buf[64];
     ssize_t n = zmi_zmtp_encode_pong(buf, sizeof(buf), ctx, ctx_size);
     // NB: a PONG that doesn't fit now is skipped; the peer's next PING
@@ -405,6 +508,8 @@ engine_in_event(void *arg)
         engine_fail(e, -ECONNRESET);
         return;
     }
+    if (e->track_rx)
+        e->last_rx = zmi_clock_ms();
     if (target != e->inbuf) {
         // Read straight into a big body: let the decoder count it.
         size_t used;

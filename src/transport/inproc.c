@@ -157,7 +157,12 @@ zmi_inproc_connect(zmi_socket_t *s, const char *name)
         pthread_mutex_unlock(&ctx->lock);
         return rc;
     }
+    // Before the binder holds its end: it may write at once.
+    zmi_socket_conflate_pipe(&s->opts, mine);
     if (b != NULL) {
+        // NB: a connect that waits for its bind takes only its own
+        // CONFLATE: messages may already be queued when the binder comes.
+        zmi_socket_conflate_pipe(&b->socket->opts, theirs);
         inproc_give_binder(b->socket, theirs);
     } else {
         zmi_pipe_set_owner(theirs, &inproc_orphan, NULL);

@@ -30,6 +30,7 @@ static void session_stop_cmd(zmi_io_object_t *o, int linger);
 static void session_reconnect_due(zmi_timer_t *t);
 static void session_linger_expired(zmi_timer_t *t);
 static void session_connect_event(void *arg);
+static void session_connect_expired(zmi_timer_t *t);
 
 static const zmi_pipe_events_t session_pipe_events = {
     .read_activated = session_pipe_read_activated,
@@ -61,6 +62,7 @@ session_alloc(zmi_socket_t *socket, const zmi_options_t *opts,
     s->in_drop = opts->type == ZMSG_PUSH;
     zmi_timer_init(&s->reconnect_timer, session_reconnect_due, s);
     zmi_timer_init(&s->linger_timer, session_linger_expired, s);
+    zmi_timer_init(&s->connect_timer, session_connect_expired, s);
     return s;
 }
 
@@ -110,6 +112,7 @@ session_destroy(zmi_session_t *s)
 {
     zmi_timers_cancel(&s->io.thread->timers, &s->reconnect_timer);
     zmi_timers_cancel(&s->io.thread->timers, &s->linger_timer);
+    zmi_timers_cancel(&s->io.thread->timers, &s->connect_timer);
     if (s->accepted) {
         if (s->listener != NULL)
             zmi_listener_forget(s->listener, s);
@@ -126,6 +129,7 @@ session_destroy(zmi_session_t *s)
 static void
 session_close_connect(zmi_session_t *s)
 {
+    zmi_timers_cancel(&s->io.thread->timers, &s->connect_timer);
     if (s->connect_fd >= 0) {
         zmi_reactor_rm(s->io.thread->reactor, s->connect_h);
         close(s->connect_fd);
@@ -140,8 +144,8 @@ session_close_connect(zmi_session_t *s)
 static void
 session_maybe_destroy(zmi_session_t *s)
 {
-    if (s->pipe == NULL && s->engine == NULL && s->connect_fd < 0 &&
-        (s->accepted || s->stop_requested))
+    if (s->pipe == NULL && s->old_pipe == NULL && s->engine == NULL &&
+        s->connect_fd < 0 && (s->accepted || s->stop_requested))
         session_destroy(s);
 }
 
@@ -280,6 +284,22 @@ session_connect(zmi_session_t *s)
         return;
     }
     zmi_reactor_set_pollout(s->io.thread->reactor, s->connect_h);
+    if (s->opts.connect_timeout > 0)
+        zmi_timers_add(&s->io.thread->timers, &s->connect_timer,
+                       zmi_clock_ms() + s->opts.connect_timeout);
+}
+
+// CONNECT_TIMEOUT: an attempt that neither completed nor failed in time
+// (a peer whose SYNs vanish) is abandoned for a fresh one after the
+// reconnect interval, instead of waiting out the kernel's retries.
+static void
+session_connect_expired(zmi_timer_t *t)
+{
+    zmi_session_t *s = t->arg;
+    if (s->connect_fd < 0)
+        return;
+    session_close_connect(s);
+    session_schedule_reconnect(s);
 }
 
 static void
@@ -288,6 +308,7 @@ session_connect_event(void *arg)
     zmi_session_t *s = arg;
     int fd = s->connect_fd;
     int rc = zmi_net_connect_result(fd);
+    zmi_timers_cancel(&s->io.thread->timers, &s->connect_timer);
     zmi_reactor_rm(s->io.thread->reactor, s->connect_h);
     s->connect_h = NULL;
     s->connect_fd = -1;
@@ -318,7 +339,9 @@ session_start(zmi_io_object_t *o)
     zmi_session_t *s = (zmi_session_t *) o;
     if (s->stopping)
         return;
-    zmi_pipe_set_owner(s->pipe, &session_pipe_events, s);
+    // NB: with IMMEDIATE there is no queue until a handshake completes.
+    if (s->pipe != NULL)
+        zmi_pipe_set_owner(s->pipe, &session_pipe_events, s);
     session_connect(s);
 }
 
@@ -331,13 +354,15 @@ zmi_session_engine_ready(zmi_session_t *s)
     s->reconnect_ivl = s->opts.reconnect_ivl;
     if (s->pipe != NULL || s->stopping)
         return;
-    // Accepted: the queue starts to exist now that the peer is known.
+    // Accepted, or connected with IMMEDIATE: the queue starts to exist
+    // now that the peer is known.
     zmi_pipe_t *mine, *theirs;
     if (zmi_pipe_pair_new(&mine, &theirs, s->opts.rcvhwm, s->opts.sndhwm,
                           &s->io.thread->mb, s->socket_mb) != 0) {
         session_finish(s);
         return;
     }
+    zmi_socket_conflate_pipe(&s->opts, theirs);
     zmi_pipe_set_owner(mine, &session_pipe_events, s);
     s->pipe = mine;
     zmi_cmd_t cmd = { .type = ZMI_CMD_ATTACH_PIPE, .target = s->socket };
@@ -409,8 +434,16 @@ zmi_session_engine_error(zmi_session_t *s, int err)
         s->out_more = false;
         // What the socket sent on that connection may be lost: a REQ
         // waiting for a reply wants to know.
-        if (!s->accepted)
+        if (!s->accepted && !s->opts.immediate)
             zmi_pipe_hiccup(s->pipe);
+        // IMMEDIATE: no queue for a peer that is not there; the socket
+        // sees the pipe go and routes to its other peers meanwhile.
+        if (!s->accepted && s->opts.immediate && !s->stopping) {
+            s->old_pipe = s->pipe;
+            s->pipe = NULL;
+            s->drop_rest = false;
+            zmi_pipe_terminate(s->old_pipe);
+        }
     }
     if (s->accepted || (s->stop_requested && s->pipe == NULL)) {
         session_finish(s);
@@ -443,8 +476,15 @@ static void
 session_pipe_terminated(void *owner, zmi_pipe_t *p)
 {
     zmi_session_t *s = owner;
-    s->pipe = NULL;
+    if (p == s->old_pipe) {
+        s->old_pipe = NULL;
+        zmi_pipe_release(p);
+        if (s->finishing)
+            session_maybe_destroy(s);
+        return;
+    }
     zmi_pipe_release(p);
+    s->pipe = NULL;
     if (s->finishing) {
         session_maybe_destroy(s);
         return;

@@ -26,6 +26,8 @@ typedef struct zmi_session {
     zmi_mailbox_t *socket_mb;    // the socket's mailbox
     zmi_options_t opts;          // the socket's options when created
     zmi_pipe_t *pipe;            // our end of the peer's queue, or NULL
+    zmi_pipe_t *old_pipe;        // IMMEDIATE: a dead connection's queue,
+                                 // ending
     zmi_engine_t *engine;        // current connection, or NULL
     zmi_listener_t *listener;    // accepting listener, NULL if connecting
     struct zmi_session *next;    // listener's list of accepted sessions
@@ -37,6 +39,7 @@ typedef struct zmi_session {
     int reconnect_ivl;           // connect: current backoff interval
     zmi_timer_t reconnect_timer; // connect: next attempt
     zmi_timer_t linger_timer;    // stopping: give up sending at deadline
+    zmi_timer_t connect_timer;   // connect: CONNECT_TIMEOUT of an attempt
     bool accepted;               // from a listener (ends with its connection)
     bool socket_left;            // the socket ended the pipe; we drained it
     bool stopping;               // no new work: draining or finishing
