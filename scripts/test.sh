@@ -2,13 +2,15 @@
 # Builds and tests zmsg in every configuration CI checks: the README's test
 # command, and what .ci/run runs.
 #
-# Usage: scripts/test.sh [plain|poll|asan|tsan|all]   (default: all)
+# Usage: scripts/test.sh [plain|poll|asan|tsan|fuzz|all]   (default: all)
 #
 #   plain  gcc, Debug, -Werror, epoll reactor; also builds the examples and
 #          runs examples/demo.sh on that build
 #   poll   the same with the poll(2) reactor
 #   asan   clang with AddressSanitizer, LeakSanitizer and UBSan
 #   tsan   clang with ThreadSanitizer
+#   fuzz   the libFuzzer targets (scripts/fuzz.sh), FUZZ_SECONDS each
+#          (default here 60), after replaying their corpora
 #
 # Each job builds in its own directory under build-test/. The script stops at
 # the first failing job, and its last line is always "N passed, M failed",
@@ -105,11 +107,29 @@ job_tsan() {
         run_ctest "$ROOT/tsan"
 }
 
+# The fuzz job counts each target as one test: clean or not.
+job_fuzz() {
+    header "fuzz: libFuzzer targets, ${FUZZ_SECONDS:-60} s each"
+    local log="$ROOT/fuzz.log" rc=0 passed failed
+    mkdir -p "$ROOT"
+    FUZZ_SECONDS=${FUZZ_SECONDS:-60} FUZZ_BUILD="$ROOT/fuzz" \
+        scripts/fuzz.sh 2>&1 | tee "$log" || rc=$?
+    if read -r passed failed < <(sed -n \
+        's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1 \2/p' \
+        "$log" | tail -n 1); then
+        PASSED=$((PASSED + passed))
+        FAILED=$((FAILED + failed))
+    elif [[ $rc -eq 0 ]]; then
+        rc=1
+    fi
+    return $rc
+}
+
 case "${1:-all}" in
-plain | poll | asan | tsan) JOBS=("$1") ;;
-all) JOBS=(plain poll asan tsan) ;;
+plain | poll | asan | tsan | fuzz) JOBS=("$1") ;;
+all) JOBS=(plain poll asan tsan fuzz) ;;
 *)
-    echo "usage: scripts/test.sh [plain|poll|asan|tsan|all]" >&2
+    echo "usage: scripts/test.sh [plain|poll|asan|tsan|fuzz|all]" >&2
     exit 2
     ;;
 esac
