@@ -1,9 +1,9 @@
 // Task sink: the last stage of the zguide's parallel pipeline.
 //
-// It binds a PULL socket on tcp://*:5558, waits for the ventilator's start of
-// batch ("0") and for N results from the workers, prints a dot per result (a
-// colon every tenth) and the time the batch took. Start it before the workers
-// and the ventilator.
+// It binds a PULL socket on tcp://*:5558 (or -e ENDPOINT), waits for the
+// ventilator's start of batch ("0") and for N results from the workers, prints
+// a dot per result (a colon every tenth) and the time the batch took. Start it
+// before the workers and the ventilator.
 
 #include <zmsg.h>
 
@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#define DEFAULT_ENDPOINT "tcp://*:5558"
 #define DEFAULT_RESULTS 100
 
 // Prints what failed with zmsg's description of the error and exits 1.
@@ -29,9 +30,10 @@ static void
 usage(void)
 {
     fprintf(stderr,
-        "usage: tasksink [-n RESULTS] [-h]\n"
-        "  -n RESULTS  number of results to collect (default %d)\n",
-        DEFAULT_RESULTS);
+        "usage: tasksink [-e ENDPOINT] [-n RESULTS] [-h]\n"
+        "  -e ENDPOINT  where to bind for the results (default %s)\n"
+        "  -n RESULTS   number of results to collect (default %d)\n",
+        DEFAULT_ENDPOINT, DEFAULT_RESULTS);
     exit(2);
 }
 
@@ -59,10 +61,14 @@ now_ms(void)
 int
 main(int argc, char *argv[])
 {
+    const char *endpoint = DEFAULT_ENDPOINT;
     int nresults = DEFAULT_RESULTS;
     int opt;
-    while ((opt = getopt(argc, argv, "hn:")) != -1) {
+    while ((opt = getopt(argc, argv, "he:n:")) != -1) {
         switch (opt) {
+        case 'e':
+            endpoint = optarg;
+            break;
         case 'n':
             if ((nresults = parse_count(optarg)) < 0)
                 usage();
@@ -81,8 +87,11 @@ main(int argc, char *argv[])
     void *receiver = zmsg_socket(ctx, ZMSG_PULL);
     if (!receiver)
         die("zmsg_socket");
-    if (zmsg_bind(receiver, "tcp://*:5558") != 0)
-        die("zmsg_bind tcp://*:5558");
+    if (zmsg_bind(receiver, endpoint) != 0) {
+        char what[300];
+        snprintf(what, sizeof what, "zmsg_bind %s", endpoint);
+        die(what);
+    }
 
     // The start signal and the results come over different connections, so
     // PULL's fair queueing may hand us a result before the "0". Count only

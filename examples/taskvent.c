@@ -1,10 +1,10 @@
 // Task ventilator: the first stage of the zguide's parallel pipeline.
 //
-// It binds a PUSH socket on tcp://*:5557 and hands out N tasks to whichever
-// workers connect; each task is its workload in milliseconds as a decimal
-// string. Before the tasks it sends "0" to the sink (tcp://localhost:5558) so
-// that the sink can start its clock. Run the sink first, then the workers,
-// then this program.
+// It binds a PUSH socket on tcp://*:5557 (or -e ENDPOINT) and hands out N
+// tasks to whichever workers connect; each task is its workload in
+// milliseconds as a decimal string. Before the tasks it sends "0" to the sink
+// (tcp://localhost:5558, or -s ENDPOINT) so that the sink can start its clock.
+// Run the sink first, then the workers, then this program.
 
 #include <zmsg.h>
 
@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define DEFAULT_ENDPOINT "tcp://*:5557"
+#define DEFAULT_SINK "tcp://localhost:5558"
 #define DEFAULT_TASKS 100
 
 // Prints what failed with zmsg's description of the error and exits 1.
@@ -30,9 +32,11 @@ static void
 usage(void)
 {
     fprintf(stderr,
-        "usage: taskvent [-n TASKS] [-h]\n"
-        "  -n TASKS  number of tasks to send (default %d)\n",
-        DEFAULT_TASKS);
+        "usage: taskvent [-e ENDPOINT] [-s ENDPOINT] [-n TASKS] [-h]\n"
+        "  -e ENDPOINT  where to bind for the workers (default %s)\n"
+        "  -s ENDPOINT  where to connect to the sink (default %s)\n"
+        "  -n TASKS     number of tasks to send (default %d)\n",
+        DEFAULT_ENDPOINT, DEFAULT_SINK, DEFAULT_TASKS);
     exit(2);
 }
 
@@ -51,10 +55,18 @@ parse_count(const char *text)
 int
 main(int argc, char *argv[])
 {
+    const char *endpoint = DEFAULT_ENDPOINT;
+    const char *sink_endpoint = DEFAULT_SINK;
     int ntasks = DEFAULT_TASKS;
     int opt;
-    while ((opt = getopt(argc, argv, "hn:")) != -1) {
+    while ((opt = getopt(argc, argv, "he:s:n:")) != -1) {
         switch (opt) {
+        case 'e':
+            endpoint = optarg;
+            break;
+        case 's':
+            sink_endpoint = optarg;
+            break;
         case 'n':
             if ((ntasks = parse_count(optarg)) < 0)
                 usage();
@@ -79,14 +91,20 @@ main(int argc, char *argv[])
     void *sender = zmsg_socket(ctx, ZMSG_PUSH);
     if (!sender)
         die("zmsg_socket");
-    if (zmsg_bind(sender, "tcp://*:5557") != 0)
-        die("zmsg_bind tcp://*:5557");
+    if (zmsg_bind(sender, endpoint) != 0) {
+        char what[300];
+        snprintf(what, sizeof what, "zmsg_bind %s", endpoint);
+        die(what);
+    }
 
     void *sink = zmsg_socket(ctx, ZMSG_PUSH);
     if (!sink)
         die("zmsg_socket");
-    if (zmsg_connect(sink, "tcp://localhost:5558") != 0)
-        die("zmsg_connect tcp://localhost:5558");
+    if (zmsg_connect(sink, sink_endpoint) != 0) {
+        char what[300];
+        snprintf(what, sizeof what, "zmsg_connect %s", sink_endpoint);
+        die(what);
+    }
 
     // Queued tasks and the start signal must reach their peers after we
     // close. zmsg's default linger is already 1000 ms (libzmq's is forever),

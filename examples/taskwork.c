@@ -1,10 +1,10 @@
 // Task worker: the middle stage of the zguide's parallel pipeline.
 //
-// It pulls tasks from the ventilator (tcp://localhost:5557), "works" by
-// sleeping for the task's workload in milliseconds (at most 10 ms), and pushes
-// an empty result to the sink (tcp://localhost:5558). Run as many as you like;
-// each stops after N tasks, or when no task has come for a while, so that a
-// demo ends by itself.
+// It pulls tasks from the ventilator (tcp://localhost:5557, or -v ENDPOINT),
+// "works" by sleeping for the task's workload in milliseconds (at most 10 ms),
+// and pushes an empty result to the sink (tcp://localhost:5558, or
+// -s ENDPOINT). Run as many as you like; each stops after N tasks, or when no
+// task has come for a while, so that a demo ends by itself.
 
 #include <zmsg.h>
 
@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define DEFAULT_VENTILATOR "tcp://localhost:5557"
+#define DEFAULT_SINK "tcp://localhost:5558"
 #define DEFAULT_IDLE_MS 2000
 #define MAX_WORK_MS 10
 
@@ -31,11 +33,14 @@ static void
 usage(void)
 {
     fprintf(stderr,
-        "usage: taskwork [-n TASKS] [-t MS] [-h]\n"
-        "  -n TASKS  stop after this many tasks (default 0: no limit)\n"
-        "  -t MS     stop when no task came for MS milliseconds "
+        "usage: taskwork [-v ENDPOINT] [-s ENDPOINT] [-n TASKS] [-t MS] "
+        "[-h]\n"
+        "  -v ENDPOINT  where to connect to the ventilator (default %s)\n"
+        "  -s ENDPOINT  where to connect to the sink (default %s)\n"
+        "  -n TASKS     stop after this many tasks (default 0: no limit)\n"
+        "  -t MS        stop when no task came for MS milliseconds "
         "(default %d)\n",
-        DEFAULT_IDLE_MS);
+        DEFAULT_VENTILATOR, DEFAULT_SINK, DEFAULT_IDLE_MS);
     exit(2);
 }
 
@@ -63,11 +68,19 @@ work(int ms)
 int
 main(int argc, char *argv[])
 {
+    const char *vent_endpoint = DEFAULT_VENTILATOR;
+    const char *sink_endpoint = DEFAULT_SINK;
     int max_tasks = 0;
     int idle_ms = DEFAULT_IDLE_MS;
     int opt;
-    while ((opt = getopt(argc, argv, "hn:t:")) != -1) {
+    while ((opt = getopt(argc, argv, "hv:s:n:t:")) != -1) {
         switch (opt) {
+        case 'v':
+            vent_endpoint = optarg;
+            break;
+        case 's':
+            sink_endpoint = optarg;
+            break;
         case 'n':
             if ((max_tasks = parse_count(optarg)) < 0)
                 usage();
@@ -94,8 +107,11 @@ main(int argc, char *argv[])
     // worker takes as "the batch is over".
     if (zmsg_setsockopt(receiver, ZMSG_RCVTIMEO, &idle_ms, sizeof idle_ms) != 0)
         die("zmsg_setsockopt ZMSG_RCVTIMEO");
-    if (zmsg_connect(receiver, "tcp://localhost:5557") != 0)
-        die("zmsg_connect tcp://localhost:5557");
+    if (zmsg_connect(receiver, vent_endpoint) != 0) {
+        char what[300];
+        snprintf(what, sizeof what, "zmsg_connect %s", vent_endpoint);
+        die(what);
+    }
 
     void *sender = zmsg_socket(ctx, ZMSG_PUSH);
     if (!sender)
@@ -106,8 +122,11 @@ main(int argc, char *argv[])
     int linger = 1000;
     if (zmsg_setsockopt(sender, ZMSG_LINGER, &linger, sizeof linger) != 0)
         die("zmsg_setsockopt ZMSG_LINGER");
-    if (zmsg_connect(sender, "tcp://localhost:5558") != 0)
-        die("zmsg_connect tcp://localhost:5558");
+    if (zmsg_connect(sender, sink_endpoint) != 0) {
+        char what[300];
+        snprintf(what, sizeof what, "zmsg_connect %s", sink_endpoint);
+        die(what);
+    }
 
     int done = 0;
     while (max_tasks == 0 || done < max_tasks) {
