@@ -248,9 +248,12 @@ zmi_inproc_socket_closing(zmi_socket_t *s)
             i++;
             continue;
         }
-        // No binder will come for it now. Our own end's termination
-        // reaches the orphan through our mailbox, and the orphan answers
-        // and frees its end there.
+        // No binder will come for it now: end the orphan first. NB: if
+        // only our own end were terminated, the orphan would self-post
+        // its last ACK behind our end's, and the socket, reaped as soon as
+        // its own end finished, would take that ACK (and the pipe pair)
+        // with it. Terminated this way, the orphan's ACK comes first.
+        zmi_pipe_terminate(p->peer);
         free(p->name);
         *p = r->pending[--r->npending];
     }

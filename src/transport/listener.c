@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -61,6 +62,11 @@ listener_unlink(const zmi_sockaddr_t *addr)
 static bool
 listener_stale_ipc(const zmi_sockaddr_t *addr)
 {
+    // NB: connect(2) to a file that is not a socket is ECONNREFUSED too;
+    // such a file is nobody's stale socket and must never be unlinked.
+    struct stat st;
+    if (lstat(zmi_ipc_path(addr), &st) != 0 || !S_ISSOCK(st.st_mode))
+        return false;
     int probe = zmi_net_socket(AF_UNIX, SOCK_STREAM);
     if (probe < 0)
         return false;
@@ -220,8 +226,11 @@ listener_stop(zmi_io_object_t *o, int linger)
     zmi_timers_cancel(&o->thread->timers, &l->resume_timer);
     if (l->handle != NULL)
         zmi_reactor_rm(o->thread->reactor, l->handle);
-    close(l->fd);
+    // NB: unlink before close: once the fd is closed, a new bind may find
+    // the file stale and replace it, and unlinking after that would remove
+    // the new listener's file.
     listener_unlink(&l->unix_addr);
+    close(l->fd);
     // Sessions outlive the listener only to drain within their linger;
     // they no longer need it, so detach them first.
     while (l->sessions != NULL) {

@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,18 @@ test_unbind_or_disconnect_unknown_is_enoent(void **state)
 
 // --- options -----------------------------------------------------------
 
+static int
+get_int(void *s, int opt)
+{
+    int v = -12345;
+    size_t len = sizeof(v);
+    assert_int_equal(zmsg_getsockopt(s, opt, &v, &len), 0);
+    assert_int_equal(len, sizeof(int));
+    return v;
+}
+
+// Options zmsg does not know, and options of another socket type, are
+// EINVAL both ways.
 static void
 test_unknown_option_is_einval(void **state)
 {
@@ -233,49 +246,153 @@ test_unknown_option_is_einval(void **state)
     size_t len = sizeof(v);
     ASSERT_FAILS(zmsg_setsockopt(s, 9999, &v, sizeof(v)), EINVAL);
     ASSERT_FAILS(zmsg_getsockopt(s, 9999, &v, &len), EINVAL);
+    ASSERT_FAILS(zmsg_setsockopt(s, -1, &v, sizeof(v)), EINVAL);
+    ASSERT_FAILS(zmsg_getsockopt(s, 0, &v, &len), EINVAL);
+    // SUBSCRIBE belongs to SUB sockets, and nobody can read it back.
+    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_SUBSCRIBE, "a", 1), EINVAL);
+    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_UNSUBSCRIBE, "a", 1), EINVAL);
+    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    char buf[16];
+    len = sizeof(buf);
+    ASSERT_FAILS(zmsg_getsockopt(sub, ZMSG_SUBSCRIBE, buf, &len), EINVAL);
+    zmsg_close(sub);
     zmsg_close(s);
 }
 
+// Every settable int option of api.md's list (the REQ ones on a REQ).
+static const int int_options[] = {
+    ZMSG_SNDBUF, ZMSG_RCVBUF, ZMSG_LINGER, ZMSG_RECONNECT_IVL, ZMSG_BACKLOG,
+    ZMSG_RECONNECT_IVL_MAX, ZMSG_SNDHWM, ZMSG_RCVHWM, ZMSG_RCVTIMEO,
+    ZMSG_SNDTIMEO, ZMSG_TCP_KEEPALIVE, ZMSG_TCP_KEEPALIVE_CNT,
+    ZMSG_TCP_KEEPALIVE_IDLE, ZMSG_TCP_KEEPALIVE_INTVL, ZMSG_IMMEDIATE,
+    ZMSG_IPV6, ZMSG_REQ_CORRELATE, ZMSG_REQ_RELAXED, ZMSG_CONFLATE,
+    ZMSG_HANDSHAKE_IVL, ZMSG_INVERT_MATCHING, ZMSG_HEARTBEAT_IVL,
+    ZMSG_HEARTBEAT_TTL, ZMSG_HEARTBEAT_TIMEOUT, ZMSG_CONNECT_TIMEOUT,
+};
+
+// A value of the wrong size (shorter, longer, none) or a NULL value is
+// EINVAL for every int option, and the option keeps its value; the int64
+// MAXMSGSIZE refuses an int.
 static void
 test_option_of_wrong_size_is_einval(void **state)
 {
     fixture_t *f = *state;
-    void *s = zt_socket(f->ctx, ZMSG_PUSH);
-    int64_t big = 5;
-    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_SNDHWM, &big, 2), EINVAL);
-    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_SNDHWM, &big, 8), EINVAL);
+    void *s = zt_socket(f->ctx, ZMSG_REQ);
+    for (size_t i = 0; i < sizeof(int_options) / sizeof(int_options[0]); i++) {
+        int opt = int_options[i];
+        int before = -12345;
+        size_t len = sizeof(before);
+        assert_int_equal(zmsg_getsockopt(s, opt, &before, &len), 0);
+        int64_t big = 1;
+        size_t sizes[] = { 0, 1, 2, sizeof(int) + 1, sizeof(int64_t) };
+        for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+            errno = 0;
+            if (zmsg_setsockopt(s, opt, &big, sizes[k]) != -1 ||
+                zmsg_errno() != EINVAL)
+                fail_msg("option %d with %zu bytes: want -1/EINVAL", opt,
+                         sizes[k]);
+        }
+        errno = 0;
+        if (zmsg_setsockopt(s, opt, NULL, sizeof(int)) != -1 ||
+            zmsg_errno() != EINVAL)
+            fail_msg("option %d with NULL: want -1/EINVAL", opt);
+        int after = -12345;
+        len = sizeof(after);
+        assert_int_equal(zmsg_getsockopt(s, opt, &after, &len), 0);
+        if (after != before)
+            fail_msg("option %d changed from %d to %d", opt, before, after);
+    }
     int small = 5;
     ASSERT_FAILS(
         zmsg_setsockopt(s, ZMSG_MAXMSGSIZE, &small, sizeof(small)), EINVAL);
-    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_SNDHWM, NULL, sizeof(int)), EINVAL);
-    int v = 0;
-    size_t len = sizeof(v);
-    assert_int_equal(zmsg_getsockopt(s, ZMSG_SNDHWM, &v, &len), 0);
-    assert_int_equal(v, 1000); // unchanged
+    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_MAXMSGSIZE, NULL, 8), EINVAL);
+    int64_t max = 0;
+    size_t len = sizeof(max);
+    assert_int_equal(zmsg_getsockopt(s, ZMSG_MAXMSGSIZE, &max, &len), 0);
+    assert_true(max == 268435456); // unchanged
     zmsg_close(s);
 }
 
+// Values outside an option's range are EINVAL and leave the default in
+// place (libzmq's ranges: HWMs and intervals not negative, -1 only where
+// it means "forever"/"OS default", booleans 0 or 1, HEARTBEAT_TTL up to
+// 6553599 ms); the values at the edges of each range are accepted.
 static void
 test_option_out_of_range_is_einval(void **state)
 {
     fixture_t *f = *state;
-    void *s = zt_socket(f->ctx, ZMSG_PUSH);
+    void *s = zt_socket(f->ctx, ZMSG_REQ);
     struct {
         int opt, bad, dflt;
     } cases[] = {
         { ZMSG_SNDHWM, -1, 1000 },
+        { ZMSG_RCVHWM, -1, 1000 },
         { ZMSG_LINGER, -2, 1000 },
+        { ZMSG_LINGER, INT_MIN, 1000 },
+        { ZMSG_RCVTIMEO, -2, ZT_TIMEOUT_MS },
+        { ZMSG_SNDTIMEO, -2, ZT_TIMEOUT_MS },
+        { ZMSG_RECONNECT_IVL, -2, 100 },
+        { ZMSG_RECONNECT_IVL_MAX, -1, 0 },
+        { ZMSG_BACKLOG, -1, 100 },
+        { ZMSG_SNDBUF, -2, -1 },
+        { ZMSG_RCVBUF, -2, -1 },
+        { ZMSG_TCP_KEEPALIVE, 2, -1 },
+        { ZMSG_TCP_KEEPALIVE, -2, -1 },
+        { ZMSG_TCP_KEEPALIVE_CNT, -2, -1 },
+        { ZMSG_TCP_KEEPALIVE_IDLE, -2, -1 },
+        { ZMSG_TCP_KEEPALIVE_INTVL, -2, -1 },
         { ZMSG_IMMEDIATE, 2, 0 },
+        { ZMSG_IMMEDIATE, -1, 0 },
+        { ZMSG_IPV6, 2, 0 },
+        { ZMSG_IPV6, -1, 0 },
+        { ZMSG_REQ_CORRELATE, 2, 0 },
+        { ZMSG_REQ_RELAXED, -1, 0 },
+        { ZMSG_CONFLATE, 2, 0 },
+        { ZMSG_HANDSHAKE_IVL, -1, 30000 },
+        { ZMSG_INVERT_MATCHING, 2, 0 },
+        { ZMSG_HEARTBEAT_IVL, -1, 0 },
+        { ZMSG_HEARTBEAT_TTL, -1, 0 },
+        { ZMSG_HEARTBEAT_TTL, 6553600, 0 },
+        { ZMSG_HEARTBEAT_TIMEOUT, -2, -1 },
+        { ZMSG_CONNECT_TIMEOUT, -1, 0 },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        ASSERT_FAILS(
-            zmsg_setsockopt(s, cases[i].opt, &cases[i].bad, sizeof(int)),
-            EINVAL);
+        errno = 0;
+        if (zmsg_setsockopt(s, cases[i].opt, &cases[i].bad, sizeof(int)) !=
+                -1 ||
+            zmsg_errno() != EINVAL)
+            fail_msg("option %d = %d: want -1/EINVAL", cases[i].opt,
+                     cases[i].bad);
         int v = -12345;
         size_t len = sizeof(v);
         assert_int_equal(zmsg_getsockopt(s, cases[i].opt, &v, &len), 0);
-        assert_int_equal(v, cases[i].dflt);
+        if (v != cases[i].dflt)
+            fail_msg("option %d: %d after a refused set, want %d",
+                     cases[i].opt, v, cases[i].dflt);
     }
+    int64_t bad64 = -2;
+    ASSERT_FAILS(
+        zmsg_setsockopt(s, ZMSG_MAXMSGSIZE, &bad64, sizeof(bad64)), EINVAL);
+    struct {
+        int opt, val;
+    } edges[] = {
+        { ZMSG_SNDHWM, 0 },          { ZMSG_RCVHWM, INT_MAX },
+        { ZMSG_LINGER, -1 },         { ZMSG_RCVTIMEO, -1 },
+        { ZMSG_SNDTIMEO, 0 },        { ZMSG_RECONNECT_IVL, -1 },
+        { ZMSG_BACKLOG, 0 },         { ZMSG_SNDBUF, 0 },
+        { ZMSG_TCP_KEEPALIVE, 0 },   { ZMSG_TCP_KEEPALIVE_CNT, -1 },
+        { ZMSG_HANDSHAKE_IVL, 0 },   { ZMSG_HEARTBEAT_TTL, 6553599 },
+        { ZMSG_HEARTBEAT_TIMEOUT, 0 }, { ZMSG_CONNECT_TIMEOUT, 0 },
+    };
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        if (zmsg_setsockopt(s, edges[i].opt, &edges[i].val, sizeof(int)) != 0)
+            fail_msg("option %d = %d refused: errno %d", edges[i].opt,
+                     edges[i].val, zmsg_errno());
+        assert_int_equal(get_int(s, edges[i].opt), edges[i].val);
+    }
+    int64_t unlimited = -1;
+    assert_int_equal(
+        zmsg_setsockopt(s, ZMSG_MAXMSGSIZE, &unlimited, sizeof(unlimited)), 0);
     zmsg_close(s);
 }
 
@@ -317,36 +434,57 @@ test_getsockopt_with_small_buffer_is_einval(void **state)
     zmsg_close(s);
 }
 
-static int
-get_int(void *s, int opt)
-{
-    int v = -12345;
-    size_t len = sizeof(v);
-    assert_int_equal(zmsg_getsockopt(s, opt, &v, &len), 0);
-    assert_int_equal(len, sizeof(int));
-    return v;
-}
-
+// Every socket type reads back its ZMSG_TYPE and the documented defaults
+// (README: LINGER 1000 and MAXMSGSIZE 256 MiB differ from libzmq; the
+// rest are libzmq's) for every option of api.md's list.
 static void
 test_option_defaults(void **state)
 {
     fixture_t *f = *state;
-    int types[] = { ZMSG_PUSH, ZMSG_PULL };
-    for (int i = 0; i < 2; i++) {
+    int types[] = { ZMSG_PUB, ZMSG_SUB, ZMSG_REQ, ZMSG_REP, ZMSG_PULL,
+                    ZMSG_PUSH };
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
         void *s = zmsg_socket(f->ctx, types[i]);
         assert_non_null(s);
+        assert_int_equal(get_int(s, ZMSG_TYPE), types[i]);
         assert_int_equal(get_int(s, ZMSG_SNDHWM), 1000);
         assert_int_equal(get_int(s, ZMSG_RCVHWM), 1000);
         assert_int_equal(get_int(s, ZMSG_LINGER), 1000); // zmsg, not libzmq
         assert_int_equal(get_int(s, ZMSG_RECONNECT_IVL), 100);
+        assert_int_equal(get_int(s, ZMSG_RECONNECT_IVL_MAX), 0);
         assert_int_equal(get_int(s, ZMSG_RCVTIMEO), -1);
         assert_int_equal(get_int(s, ZMSG_SNDTIMEO), -1);
-        assert_int_equal(get_int(s, ZMSG_TYPE), types[i]);
+        assert_int_equal(get_int(s, ZMSG_BACKLOG), 100);
+        assert_int_equal(get_int(s, ZMSG_SNDBUF), -1);
+        assert_int_equal(get_int(s, ZMSG_RCVBUF), -1);
+        assert_int_equal(get_int(s, ZMSG_TCP_KEEPALIVE), -1);
+        assert_int_equal(get_int(s, ZMSG_TCP_KEEPALIVE_CNT), -1);
+        assert_int_equal(get_int(s, ZMSG_TCP_KEEPALIVE_IDLE), -1);
+        assert_int_equal(get_int(s, ZMSG_TCP_KEEPALIVE_INTVL), -1);
+        assert_int_equal(get_int(s, ZMSG_IMMEDIATE), 0);
+        assert_int_equal(get_int(s, ZMSG_IPV6), 0);
+        assert_int_equal(get_int(s, ZMSG_CONFLATE), 0);
+        assert_int_equal(get_int(s, ZMSG_HANDSHAKE_IVL), 30000);
+        assert_int_equal(get_int(s, ZMSG_INVERT_MATCHING), 0);
+        assert_int_equal(get_int(s, ZMSG_HEARTBEAT_IVL), 0);
+        assert_int_equal(get_int(s, ZMSG_HEARTBEAT_TTL), 0);
+        assert_int_equal(get_int(s, ZMSG_HEARTBEAT_TIMEOUT), -1);
+        assert_int_equal(get_int(s, ZMSG_CONNECT_TIMEOUT), 0);
+        assert_int_equal(get_int(s, ZMSG_RCVMORE), 0);
+        if (types[i] == ZMSG_REQ) {
+            assert_int_equal(get_int(s, ZMSG_REQ_CORRELATE), 0);
+            assert_int_equal(get_int(s, ZMSG_REQ_RELAXED), 0);
+        }
         int64_t max = 0;
         size_t len = sizeof(max);
         assert_int_equal(zmsg_getsockopt(s, ZMSG_MAXMSGSIZE, &max, &len), 0);
         assert_int_equal(len, sizeof(int64_t));
         assert_true(max == 268435456);
+        char ep[64];
+        len = sizeof(ep);
+        assert_int_equal(zmsg_getsockopt(s, ZMSG_LAST_ENDPOINT, ep, &len), 0);
+        assert_int_equal(len, 1); // empty until a bind or connect
+        assert_string_equal(ep, "");
         zmsg_close(s);
     }
 }
