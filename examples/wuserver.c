@@ -109,17 +109,8 @@ main(int argc, char *argv[])
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
-    // TODO(examples): drop the SIGPIPE line once the library stops raising
-    // it. Today the I/O thread's writev(2) to a subscriber that has just
-    // closed its connection raises SIGPIPE, which kills the whole process
-    // (libzmq blocks every signal in its I/O threads, so a libzmq program
-    // never sees it).
-    struct sigaction ignore;
-    memset(&ignore, 0, sizeof ignore);
-    ignore.sa_handler = SIG_IGN;
-    sigemptyset(&ignore.sa_mask);
-    if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0
-        || sigaction(SIGPIPE, &ignore, NULL) != 0) {
+    if (sigaction(SIGTERM, &sa, NULL) != 0
+        || sigaction(SIGINT, &sa, NULL) != 0) {
         perror("wuserver: sigaction");
         exit(1);
     }

@@ -66,6 +66,9 @@ void zt_recv_str(void *s, const char *str, int more);
 // Waits until the socket has n pipes (peers whose handshake completed,
 // or connects made), processing its commands; fails after ZT_TIMEOUT_MS.
 void zt_wait_pipes(void *s, int n);
+// Waits until the socket has at most n pipes (peers gone), processing its
+// commands; fails after ZT_TIMEOUT_MS.
+void zt_wait_pipes_at_most(void *s, int n);
 // Number of pipes the socket has now (white-box).
 int zt_pipes(void *s);
 

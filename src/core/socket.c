@@ -600,13 +600,14 @@ void
 zmi_socket_start_reaping(zmi_socket_t *s, zmi_io_thread_t *reaper)
 {
     s->reaper = reaper;
-    if (socket_reaped_check(s)) {
-        socket_destroy(s);
-        return;
-    }
+    // NB: even a socket with nothing left may have commands queued (an
+    // inproc peer's pipe ending): they must be handled, or their senders
+    // wait for an answer forever. So the mailbox is always drained here.
     s->reaper_handle = zmi_reactor_add(reaper->reactor, zmi_mailbox_fd(&s->mb),
                                        &socket_reaper_events, s);
     ZMI_ASSERT(s->reaper_handle != NULL);
     zmi_reactor_set_pollin(reaper->reactor, s->reaper_handle);
     socket_reaper_ready(s);
+    if (s->reaper_handle != NULL)
+        socket_maybe_reaped(s);
 }

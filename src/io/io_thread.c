@@ -4,6 +4,7 @@
 #include "io/io_thread.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 
 #include "core/clock.h"
@@ -59,10 +60,17 @@ io_thread_main(void *arg)
     return NULL;
 }
 
+// The thread starts with every signal blocked (it inherits the mask in
+// force at creation): the application's handlers then run in its own
+// threads, where an interrupted call can see EINTR, and never in ours.
 int
 zmi_io_thread_start(zmi_io_thread_t *t)
 {
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     int rc = pthread_create(&t->tid, NULL, io_thread_main, t);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0)
         return -rc;
     t->started = true;

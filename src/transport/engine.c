@@ -3,7 +3,7 @@
 // Input: one read(2) fills a 64 KiB buffer and the decoder cuts every frame
 // out of it; a body bigger than the buffer is read straight into its
 // message. Output: the encoder packs as many queued parts as fit into one
-// batch and one writev(2) sends it; big bodies go out without a copy.
+// batch and one sendmsg(2) sends it; big bodies go out without a copy.
 // Runs on the session's I/O thread. Every path that fails hands the error
 // to the session, which destroys the engine: after engine_fail() returns,
 // nothing here touches the engine again.
@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -587,7 +588,10 @@ engine_out_event(void *arg)
                 zmi_session_engine_drained(e->session);
             return;
         }
-        ssize_t n = writev(e->fd, iov, cnt);
+        // NB: sendmsg with MSG_NOSIGNAL, not writev: a peer that left
+        // must end its connection, never raise SIGPIPE in the process.
+        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t) cnt };
+        ssize_t n = sendmsg(e->fd, &mh, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
                 break;

@@ -676,9 +676,14 @@ t_subscribe(const lib_t *lib, void *sub, const char *topic, int on)
 static void
 t_sync(const lib_t *pl, void *pub, const lib_t *sl, void *sub)
 {
-    static const char probe[] = "\x7fprobe";
-    static const char end[] = "\x7fprobe-end";
-    const size_t n = sizeof(probe) - 1;
+    // NB: a probe topic of its own per call: a previous call's CANCEL may
+    // still be on its way, and a probe its stale subscription let through
+    // would prove nothing about the subscriptions sent since.
+    static int calls;
+    char probe[32], end[40];
+    snprintf(probe, sizeof(probe), "\x7fprobe-%d", calls++);
+    snprintf(end, sizeof(end), "%s-end", probe);
+    const size_t n = strlen(probe);
     t_subscribe(sl, sub, probe, 1);
     t_setint(sl, sub, ZMQ_RCVTIMEO, 20);
     int64_t deadline = now_ms() + T_TIMEOUT_MS;
@@ -697,11 +702,11 @@ t_sync(const lib_t *pl, void *pub, const lib_t *sl, void *sub)
                      sl->name, pl->name);
     }
     t_setint(sl, sub, ZMQ_RCVTIMEO, T_TIMEOUT_MS);
-    t_send(pl, pub, end, sizeof(end) - 1, 0);
+    t_send(pl, pub, end, strlen(end), 0);
     int rc;
     while ((rc = sl->recv(sub, buf, sizeof(buf), 0)) == (int) n)
         assert_memory_equal(buf, probe, n);
-    if (rc != (int) sizeof(end) - 1 || memcmp(buf, end, sizeof(end) - 1))
+    if (rc != (int) strlen(end) || memcmp(buf, end, strlen(end)))
         fail_msg("%s SUB: no end-of-probes marker (rc %d)", sl->name, rc);
     t_subscribe(sl, sub, probe, 0);
 }

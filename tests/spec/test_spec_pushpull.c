@@ -213,7 +213,9 @@ test_hwm_blocks_and_exact_count_after_drain(void **state)
         sent++;
         assert_true(sent < 1000000);
     }
-    assert_true(sent >= 20);
+    // Over inproc one pipe holds both HWMs (20), less "first", whose
+    // credit comes back only with the next half-HWM of reads.
+    assert_true(sent >= (ZT_IS_INPROC ? 19 : 20));
     for (int i = 0; i < sent; i++) {
         char buf[1024];
         assert_int_equal(zmsg_recv(pull, buf, sizeof(buf), 0), 1024);

@@ -69,19 +69,6 @@ test_only_live_peers_get_messages(void **state)
     zmsg_close(pull);
 }
 
-// Waits (bounded) until the socket has dropped every pipe.
-static void
-wait_no_pipes(void *s)
-{
-    int64_t deadline = zt_now_ms() + ZT_TIMEOUT_MS;
-    while (zt_pipes(s) > 0) {
-        assert_true(zt_now_ms() < deadline);
-        // Processes the socket's commands, waiting a little for them.
-        zmsg_pollitem_t item = { s, -1, ZMSG_POLLIN, 0 };
-        assert_true(zmsg_poll(&item, 1, 10) >= 0);
-    }
-}
-
 // When the only peer goes away its queue goes too (sends find no room
 // again), and a peer that comes back gets a fresh queue.
 static void
@@ -108,7 +95,7 @@ test_queue_goes_with_the_peer(void **state)
     assert_int_equal(
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset)), 0);
     close(fd);
-    wait_no_pipes(push);
+    zt_wait_pipes_at_most(push, 0);
     assert_int_equal(zmsg_send(push, "lost", 4, ZMSG_DONTWAIT), -1);
     assert_int_equal(zmsg_errno(), EAGAIN);
 

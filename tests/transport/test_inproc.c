@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,28 +52,6 @@ assert_nothing_to_receive(void *s)
 {
     char buf[32];
     ASSERT_FAILS(zmsg_recv(s, buf, sizeof(buf), ZMSG_DONTWAIT), EAGAIN);
-}
-
-// Waits until s has at most n pipes, processing its commands.
-static void
-wait_pipes_at_most(void *s, int n)
-{
-    int64_t deadline = zt_now_ms() + ZT_TIMEOUT_MS;
-    int fd;
-    size_t len = sizeof(fd);
-    assert_int_equal(zmsg_getsockopt(s, ZMSG_FD, &fd, &len), 0);
-    for (;;) {
-        int ev;
-        len = sizeof(ev);
-        assert_int_equal(zmsg_getsockopt(s, ZMSG_EVENTS, &ev, &len), 0);
-        if (zt_pipes(s) <= n)
-            return;
-        int64_t left = deadline - zt_now_ms();
-        if (left <= 0)
-            fail_msg("socket still has %d pipes", zt_pipes(s));
-        struct pollfd pfd = { .fd = fd, .events = POLLIN };
-        poll(&pfd, 1, (int) left);
-    }
 }
 
 // Messages sent after a connect and before the bind (one of them in three
@@ -384,7 +363,7 @@ test_incompatible_types(void **state)
     assert_int_equal(zt_pipes(early), 1);
     void *pub2 = zt_socket(f->ctx, ZMSG_PUB);
     assert_int_equal(zmsg_bind(pub2, "inproc://late-pub"), 0);
-    wait_pipes_at_most(early, 0);
+    zt_wait_pipes_at_most(early, 0);
     int ev;
     size_t len = sizeof(ev);
     assert_int_equal(zmsg_getsockopt(pub2, ZMSG_EVENTS, &ev, &len), 0);
@@ -394,6 +373,49 @@ test_incompatible_types(void **state)
     zmsg_close(sub);
     zmsg_close(push);
     zmsg_close(pub);
+}
+
+static void *
+term_thread(void *arg)
+{
+    atomic_int *done = ((void **) arg)[1];
+    zmsg_ctx_term(((void **) arg)[0]);
+    atomic_store(done, 1);
+    return NULL;
+}
+
+// Two sockets joined over inproc and closed with no other call on them:
+// the context still terminates (each closed socket's mailbox holds the
+// other's pipe commands, and the reaper must answer them).
+static void
+test_term_after_closing_a_joined_pair(void **state)
+{
+    (void) state;
+    for (int order = 0; order < 2; order++) {
+        void *ctx = zmsg_ctx_new();
+        void *pull = zmsg_socket(ctx, ZMSG_PULL);
+        void *push = zmsg_socket(ctx, ZMSG_PUSH);
+        if (order == 0) {
+            assert_int_equal(zmsg_bind(pull, "inproc://joined"), 0);
+            assert_int_equal(zmsg_connect(push, "inproc://joined"), 0);
+        } else {
+            assert_int_equal(zmsg_connect(push, "inproc://joined"), 0);
+            assert_int_equal(zmsg_bind(pull, "inproc://joined"), 0);
+        }
+        zmsg_close(order == 0 ? pull : push);
+        zmsg_close(order == 0 ? push : pull);
+        atomic_int done = 0;
+        void *args[2] = { ctx, &done };
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, term_thread, args), 0);
+        int64_t deadline = zt_now_ms() + ZT_TIMEOUT_MS;
+        while (!atomic_load(&done)) {
+            if (zt_now_ms() > deadline)
+                fail_msg("zmsg_ctx_term hangs (order %d)", order);
+            poll(NULL, 0, 1);
+        }
+        pthread_join(t, NULL);
+    }
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -412,6 +434,7 @@ main(void)
         T(test_large_message_is_not_copied),
         T(test_unbind_then_bind_again),
         T(test_incompatible_types),
+        T(test_term_after_closing_a_joined_pair),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

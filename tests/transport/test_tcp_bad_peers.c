@@ -6,8 +6,11 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 typedef struct fixture {
@@ -241,6 +244,65 @@ test_many_bad_connections(void **state)
     check_survived(f);
 }
 
+typedef struct leaver {
+    const char *ep;     // the publisher
+    atomic_int done;    // every round is over
+    int failures;       // rounds that received nothing
+} leaver_t;
+
+// Subscribers that join, take a few messages and leave while the
+// publisher floods them: each leaves with unread data, so its connection
+// is reset under the publisher's writes.
+static void *
+join_and_leave(void *arg)
+{
+    leaver_t *l = arg;
+    for (int round = 0; round < 40; round++) {
+        void *ctx = zmsg_ctx_new();
+        void *sub = zmsg_socket(ctx, ZMSG_SUB);
+        int timeout = ZT_TIMEOUT_MS, zero = 0;
+        zmsg_setsockopt(sub, ZMSG_RCVTIMEO, &timeout, sizeof(timeout));
+        zmsg_setsockopt(sub, ZMSG_LINGER, &zero, sizeof(zero));
+        zmsg_setsockopt(sub, ZMSG_SUBSCRIBE, "", 0);
+        zmsg_connect(sub, l->ep);
+        char buf[64];
+        for (int k = 0; k < 5; k++)
+            if (zmsg_recv(sub, buf, sizeof(buf), 0) < 0) {
+                l->failures++;
+                break;
+            }
+        zmsg_close(sub);
+        zmsg_ctx_term(ctx);
+    }
+    atomic_store(&l->done, 1);
+    return NULL;
+}
+
+// A peer that resets its connection while we are writing to it ends that
+// connection only: no SIGPIPE reaches the process (this test keeps the
+// default disposition, under which SIGPIPE would kill it).
+static void
+test_peer_reset_while_writing_raises_no_sigpipe(void **state)
+{
+    (void) state;
+    void *ctx = zmsg_ctx_new();
+    void *pub = zt_socket(ctx, ZMSG_PUB);
+    char ep[256];
+    zt_bind_tcp(pub, ep, sizeof(ep));
+    leaver_t l = { .ep = ep };
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, join_and_leave, &l), 0);
+    int64_t deadline = zt_now_ms() + 60000;
+    while (!atomic_load(&l.done)) {
+        assert_true(zt_now_ms() < deadline);
+        assert_int_equal(zmsg_send(pub, "flood", 5, 0), 5);
+    }
+    pthread_join(t, NULL);
+    assert_int_equal(l.failures, 0);
+    zmsg_close(pub);
+    zt_term(ctx);
+}
+
 int
 main(void)
 {
@@ -260,5 +322,9 @@ main(void)
         T(test_many_bad_connections),
     };
 #undef T
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    const struct CMUnitTest alone[] = {
+        cmocka_unit_test(test_peer_reset_while_writing_raises_no_sigpipe),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    return failed + cmocka_run_group_tests(alone, NULL, NULL);
 }
