@@ -144,6 +144,10 @@ ZMSG_EXPORT int zmsg_msg_set(zmsg_msg_t *msg, int property, int optval);
 // REQ: resend a pending request to the next peer after this many ms
 // without a reply, or at once when its peer's connection drops (0: off).
 // Only for idempotent requests: a request may then be served twice.
+// (A zmsg REQ is never stuck: after zmsg_recv gives EAGAIN the request
+// stays pending; a new zmsg_send abandons it. With one peer, that peer's
+// late reply is then taken for the new request's unless REQ_CORRELATE is
+// set. The README, "A REQ that timed out", has the details.)
 #define ZMSG_REQ_RESEND_IVL 1000
 // Read-only, uint64_t: messages this socket dropped because a peer's queue
 // was at its HWM (a PUB's slow subscribers). Never reset.

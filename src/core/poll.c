@@ -115,6 +115,15 @@ zmi_poll(zmsg_pollitem_t *items, int nitems, long timeout_ms)
                 break;
             wait = left > INT_MAX ? INT_MAX : (int) left;
         }
+        // A pattern's own timer (a REQ's resend) must fire while we wait:
+        // wake for it, and the next look runs it.
+        for (int i = 0; i < nitems; i++) {
+            int t = items[i].socket != NULL
+                        ? zmi_socket_timeout(items[i].socket)
+                        : -1;
+            if (t >= 0 && (wait < 0 || t < wait))
+                wait = t;
+        }
     }
     if (pfds != local)
         free(pfds);

@@ -136,6 +136,12 @@ socket_remaining(zmi_socket_t *s, int64_t deadline)
 }
 
 int
+zmi_socket_timeout(zmi_socket_t *s)
+{
+    return s->ops->timeout != NULL ? s->ops->timeout(s->pstate) : -1;
+}
+
+int
 zmi_socket_send(zmi_socket_t *s, zmi_msg_t *msg, int flags)
 {
     if (s->ops->send == NULL)
@@ -541,11 +547,11 @@ zmi_socket_getopt(zmi_socket_t *s, int option, void *val, size_t *len)
     case ZMSG_RCVMORE:
         return socket_get_int(s->rcvmore ? 1 : 0, val, len);
     case ZMSG_EVENTS: {
-        if (zmi_mailbox_has_pending(&s->mb)) {
-            int rc = socket_process_commands(s, 0);
-            if (rc != 0)
-                return rc;
-        }
+        // ETERM every time once the context is shutting down, so that a
+        // poll loop never mistakes a dead socket for a quiet one.
+        int rc = socket_check_term(s);
+        if (rc != 0)
+            return rc;
         int ev = (s->ops->has_in(s->pstate) ? ZMSG_POLLIN : 0) |
                  (s->ops->has_out(s->pstate) ? ZMSG_POLLOUT : 0);
         return socket_get_int(ev, val, len);

@@ -74,6 +74,9 @@ int zmi_socket_getopt(zmi_socket_t *s, int option, void *val, size_t *len);
 int zmi_socket_send(zmi_socket_t *s, zmi_msg_t *msg, int flags);
 // Receives one part into msg (an initialised part, closed first).
 int zmi_socket_recv(zmi_socket_t *s, zmi_msg_t *msg, int flags);
+// Milliseconds until the pattern's own timer is due (a REQ's resend), or
+// -1: how long a wait on the socket may last at most.
+int zmi_socket_timeout(zmi_socket_t *s);
 // Attaches a pipe end created elsewhere (connect, inproc).
 void zmi_socket_attach_pipe(zmi_socket_t *s, zmi_pipe_t *p);
 // ZMSG_CONFLATE: makes the direction a socket with options o reads (PULL,

@@ -260,15 +260,25 @@ req_recv_first(req_t *r, zmi_msg_t *msg)
     }
 }
 
+// Resends the pending request if its peer dropped or its interval ran
+// out. Runs from recv and from has_in, so that a client that waits in
+// zmsg_poll (or on ZMSG_FD, then reads ZMSG_EVENTS) gets its resends too.
+static void
+req_resend_if_due(req_t *r)
+{
+    if (r->receiving_reply && !r->in_reply &&
+        (r->resend_now ||
+         (r->resend_at >= 0 && zmi_clock_ms() >= r->resend_at)))
+        req_resend(r);
+}
+
 static int
 req_recv(void *st, zmi_msg_t *msg)
 {
     req_t *r = st;
     if (!r->receiving_reply)
         return -ZMSG_EFSM;
-    if (!r->in_reply && (r->resend_now || (r->resend_at >= 0 &&
-                                           zmi_clock_ms() >= r->resend_at)))
-        req_resend(r);
+    req_resend_if_due(r);
     int rc = r->in_reply ? zmi_fq_recv(&r->fq, msg, NULL)
                          : req_recv_first(r, msg);
     if (rc == -EAGAIN) {
@@ -305,6 +315,7 @@ static bool
 req_has_in(void *st)
 {
     req_t *r = st;
+    req_resend_if_due(r);
     return r->receiving_reply && zmi_fq_has_in(&r->fq);
 }
 

@@ -138,9 +138,13 @@ test_three_io_threads_carry_six_pairs(void **state)
 
 // --- blocked calls and ETERM -------------------------------------------
 
-// A thread blocked in zmsg_recv on s, and what it got.
+// What a blocked thread waits in.
+enum blocked_op { BLOCKED_RECV, BLOCKED_SEND, BLOCKED_POLL };
+
+// A thread blocked in zmsg_recv (or send, or poll) on s, and what it got.
 typedef struct blocked {
     void *s;
+    enum blocked_op op; // BLOCKED_RECV unless set after blocked_init
     bool close_after; // close the socket once recv returned
     atomic_int tid; // kernel thread id, once about to block
     int rc;
@@ -177,8 +181,16 @@ blocked_main(void *arg)
 {
     blocked_t *b = arg;
     atomic_store(&b->tid, (int) syscall(SYS_gettid));
-    char buf[16];
-    int rc = zmsg_recv(b->s, buf, sizeof(buf), 0);
+    char buf[16] = "";
+    int rc;
+    if (b->op == BLOCKED_SEND) {
+        rc = zmsg_send(b->s, buf, sizeof(buf), 0);
+    } else if (b->op == BLOCKED_POLL) {
+        zmsg_pollitem_t item = { b->s, -1, ZMSG_POLLIN, 0 };
+        rc = zmsg_poll(&item, 1, -1);
+    } else {
+        rc = zmsg_recv(b->s, buf, sizeof(buf), 0);
+    }
     int err = zmsg_errno();
     if (b->close_after)
         zmsg_close(b->s);
@@ -277,6 +289,63 @@ test_shutdown_wakes_blocked_recv_with_eterm(void **state)
     assert_int_equal(zmsg_close(pull), 0);
     assert_int_equal(zmsg_ctx_term(ctx), 0);
     blocked_fini(&b);
+}
+
+// The same for a send blocked at the HWM and for a zmsg_poll with no
+// timeout: both return -1 with ETERM.
+static void
+test_shutdown_wakes_blocked_send_and_poll_with_eterm(void **state)
+{
+    (void) state;
+    for (int op = BLOCKED_SEND; op <= BLOCKED_POLL; op++) {
+        void *ctx = zmsg_ctx_new();
+        // A PUSH with no peer blocks on send; a PULL with none on poll.
+        void *s = zmsg_socket(ctx, op == BLOCKED_SEND ? ZMSG_PUSH : ZMSG_PULL);
+        assert_non_null(s);
+        blocked_t b;
+        blocked_init(&b, s, false);
+        b.op = (enum blocked_op) op;
+        pthread_t th;
+        blocked_start(&b, &th);
+        assert_int_equal(zmsg_ctx_shutdown(ctx), 0);
+        blocked_wait(&b);
+        pthread_join(th, NULL);
+        assert_int_equal(b.rc, -1);
+        assert_int_equal(b.err, ZMSG_ETERM);
+        // And again, not just once.
+        zmsg_pollitem_t item = { s, -1, ZMSG_POLLIN, 0 };
+        assert_int_equal(zmsg_poll(&item, 1, 0), -1);
+        assert_int_equal(zmsg_errno(), ZMSG_ETERM);
+        assert_int_equal(zmsg_close(s), 0);
+        assert_int_equal(zmsg_ctx_term(ctx), 0);
+        blocked_fini(&b);
+    }
+}
+
+// zmsg_close never blocks, whatever the linger: the reaper drains in the
+// background and zmsg_ctx_term is what waits.
+static void
+test_close_never_blocks(void **state)
+{
+    (void) state;
+    char ep[64];
+    int refuse_fd;
+    zt_refusing_port(ep, sizeof(ep), &refuse_fd);
+    void *ctx = zmsg_ctx_new();
+    void *push = zmsg_socket(ctx, ZMSG_PUSH);
+    int linger = 1500;
+    assert_int_equal(
+        zmsg_setsockopt(push, ZMSG_LINGER, &linger, sizeof(linger)), 0);
+    assert_int_equal(zmsg_connect(push, ep), 0);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(zmsg_send(push, "pending", 7, 0), 7);
+    int64_t t0 = zt_now_ms();
+    assert_int_equal(zmsg_close(push), 0);
+    int64_t closing = zt_now_ms() - t0;
+    assert_true(closing < 500); // the linger is 1500
+    assert_int_equal(zmsg_ctx_term(ctx), 0);
+    assert_true(zt_now_ms() - t0 >= 1500 - 10);
+    close(refuse_fd);
 }
 
 // zmsg_ctx_term runs in its own thread so that a hang fails the test.
@@ -421,8 +490,12 @@ test_term_returns_with_200_linger_zero_sockets(void **state)
     close_pending_pushes(ctx, 200, 0, ep);
     int64_t t0 = zt_now_ms();
     assert_int_equal(zmsg_ctx_term(ctx), 0);
+    int64_t took = zt_now_ms() - t0;
     print_message("term with 200 sockets, LINGER 0: %lld ms\n",
-        (long long) (zt_now_ms() - t0));
+        (long long) took);
+    // Had LINGER 0 been ignored, the default linger (1000 ms) would hold
+    // term back at least that long.
+    assert_true(took < 1000);
     close(refuse_fd);
 }
 
@@ -456,6 +529,8 @@ main(void)
         cmocka_unit_test(test_max_sockets_limits_open_sockets),
         cmocka_unit_test(test_three_io_threads_carry_six_pairs),
         cmocka_unit_test(test_shutdown_wakes_blocked_recv_with_eterm),
+        cmocka_unit_test(test_shutdown_wakes_blocked_send_and_poll_with_eterm),
+        cmocka_unit_test(test_close_never_blocks),
         cmocka_unit_test(test_term_wakes_blocked_recv_with_eterm),
         cmocka_unit_test(test_send_recv_after_shutdown_are_eterm),
         cmocka_unit_test(test_bind_connect_after_shutdown_are_eterm),

@@ -433,7 +433,11 @@ test_linger_zero_drops_and_term_returns(void **state)
     for (int i = 0; i < 5; i++)
         zt_send_str(push, "lost", 0);
     assert_int_equal(zmsg_close(push), 0);
+    int64_t t0 = zt_now_ms();
     assert_int_equal(zmsg_ctx_term(ctx), 0);
+    // Had LINGER 0 been ignored, the default linger (1000 ms) would hold
+    // term back at least that long.
+    assert_true(zt_now_ms() - t0 < 1000);
     zt_release_endpoint(refuse_fd);
 }
 

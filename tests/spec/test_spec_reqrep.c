@@ -5,6 +5,7 @@
 
 #include "testutil.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,6 +333,29 @@ waiter_main(void *arg)
     return NULL;
 }
 
+// The same, but waiting in zmsg_poll first, as an event loop would.
+static void *
+waiter_poll_main(void *arg)
+{
+    waiter_t *w = arg;
+    zmsg_pollitem_t item = { w->req, -1, ZMSG_POLLIN, 0 };
+    if (zmsg_poll(&item, 1, ZT_TIMEOUT_MS) != 1)
+        return NULL;
+    w->rc = zmsg_recv(w->req, w->reply, sizeof(w->reply) - 1, ZMSG_DONTWAIT);
+    if (w->rc >= 0)
+        w->reply[w->rc] = '\0';
+    return NULL;
+}
+
+static void
+waiter_start_poll(waiter_t *w, void *req)
+{
+    w->req = req;
+    w->rc = -1;
+    assert_int_equal(pthread_create(&w->thread, NULL, waiter_poll_main, w),
+                     0);
+}
+
 static void
 waiter_start(waiter_t *w, void *req)
 {
@@ -414,6 +438,31 @@ test_req_resends_after_interval(void **state)
     zt_recv_str(rep1, "job", 0); // and never answers
     zt_recv_str(rep2, "job", 0);
     assert_true(zt_now_ms() - t0 >= 90);
+    zt_send_str(rep2, "done", 0);
+    waiter_expect(&w, "done");
+    zmsg_close(rep1);
+    zmsg_close(rep2);
+    zmsg_close(req);
+}
+
+// The resend also happens while the caller waits in zmsg_poll: the poll
+// wakes for the REQ's timer and runs it.
+static void
+test_req_resends_while_waiting_in_poll(void **state)
+{
+    fixture_t *f = *state;
+    char ep1[256], ep2[256];
+    void *rep1 = bound_rep(f->ctx, ep1, sizeof(ep1));
+    void *rep2 = bound_rep(f->ctx, ep2, sizeof(ep2));
+    void *req = zt_socket(f->ctx, ZMSG_REQ);
+    zt_setint(req, ZMSG_REQ_RESEND_IVL, 100);
+    assert_int_equal(zmsg_connect(req, ep1), 0);
+    assert_int_equal(zmsg_connect(req, ep2), 0);
+    zt_send_str(req, "job", 0);
+    waiter_t w;
+    waiter_start_poll(&w, req);
+    zt_recv_str(rep1, "job", 0); // and never answers
+    zt_recv_str(rep2, "job", 0);
     zt_send_str(rep2, "done", 0);
     waiter_expect(&w, "done");
     zmsg_close(rep1);
@@ -509,6 +558,76 @@ test_req_drops_reply_without_envelope(void **state)
     zmsg_close(req);
 }
 
+// A reply from a peer that was not asked is dropped; the asked peer's
+// reply is the one received.
+static void
+test_req_drops_reply_from_peer_not_asked(void **state)
+{
+    ZT_TCP_ONLY(); // raw peers on the wire
+    fixture_t *f = *state;
+    char ep[2][64];
+    int lfd[2], fd[2];
+    void *req = zt_socket(f->ctx, ZMSG_REQ);
+    for (int i = 0; i < 2; i++) {
+        lfd[i] = zt_raw_listen(ep[i], sizeof(ep[i]));
+        assert_int_equal(zmsg_connect(req, ep[i]), 0);
+        fd[i] = zt_raw_accept(lfd[i]);
+        zt_raw_handshake(fd[i], "REP");
+        zt_raw_read_handshake(fd[i]);
+    }
+    zt_wait_pipes(req, 2);
+    zt_send_str(req, "question", 0);
+    // Which peer got it?
+    struct pollfd p[2] = { { fd[0], POLLIN, 0 }, { fd[1], POLLIN, 0 } };
+    assert_int_equal(poll(p, 2, ZT_TIMEOUT_MS) > 0, 1);
+    int asked = (p[0].revents & POLLIN) ? 0 : 1;
+    char buf[64];
+    int flags;
+    assert_int_equal(zt_raw_recv_frame(fd[asked], buf, sizeof(buf), &flags),
+                     0);
+    assert_int_equal(zt_raw_recv_frame(fd[asked], buf, sizeof(buf), &flags),
+                     8);
+    // The other one answers first, well-formed: dropped.
+    zt_raw_send_frame(fd[1 - asked], "", 1);
+    zt_raw_send_frame(fd[1 - asked], "impostor", 0);
+    zt_wait_readable(req, 1);
+    assert_int_equal(zmsg_recv(req, buf, sizeof(buf), ZMSG_DONTWAIT), -1);
+    assert_int_equal(zmsg_errno(), EAGAIN);
+    zt_raw_send_frame(fd[asked], "", 1);
+    zt_raw_send_frame(fd[asked], "genuine", 0);
+    zt_recv_str(req, "genuine", 0);
+    for (int i = 0; i < 2; i++) {
+        close(fd[i]);
+        close(lfd[i]);
+    }
+    zmsg_close(req);
+}
+
+// With no peer at all a request has nowhere to go: EAGAIN at once with
+// DONTWAIT, and after SNDTIMEO otherwise.
+static void
+test_req_without_peer_cannot_send(void **state)
+{
+    fixture_t *f = *state;
+    void *req = zt_socket(f->ctx, ZMSG_REQ);
+    assert_int_equal(zmsg_send(req, "x", 1, ZMSG_DONTWAIT), -1);
+    assert_int_equal(zmsg_errno(), EAGAIN);
+    zt_setint(req, ZMSG_SNDTIMEO, 50);
+    int64_t t0 = zt_now_ms();
+    assert_int_equal(zmsg_send(req, "x", 1, 0), -1);
+    assert_int_equal(zmsg_errno(), EAGAIN);
+    assert_true(zt_now_ms() - t0 >= 45);
+    // Still a fresh REQ: a peer makes it work.
+    char ep[256];
+    void *rep = bound_rep(f->ctx, ep, sizeof(ep));
+    assert_int_equal(zmsg_connect(req, ep), 0);
+    zt_setint(req, ZMSG_SNDTIMEO, ZT_TIMEOUT_MS);
+    zt_send_str(req, "x", 0);
+    zt_recv_str(rep, "x", 0);
+    zmsg_close(rep);
+    zmsg_close(req);
+}
+
 int
 main(void)
 {
@@ -525,9 +644,12 @@ main(void)
         T(test_correlate_drops_stale_reply),
         T(test_req_resends_when_peer_dies),
         T(test_req_resends_after_interval),
+        T(test_req_resends_while_waiting_in_poll),
         T(test_rep_serves_next_after_requester_leaves),
         T(test_rep_drops_request_without_envelope),
         T(test_req_drops_reply_without_envelope),
+        T(test_req_drops_reply_from_peer_not_asked),
+        T(test_req_without_peer_cannot_send),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

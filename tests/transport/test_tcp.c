@@ -1,0 +1,120 @@
+// tcp:// addresses: IPv6 loopback, the wildcard with IPV6 (dual stack),
+// and host names, each with a message round trip.
+
+#include "testutil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+setup(void **state)
+{
+    *state = zmsg_ctx_new();
+    return *state == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+    zt_term(*state);
+    return 0;
+}
+
+static void
+round_trip(void *ctx, void *pull, const char *connect_to)
+{
+    void *push = zt_socket(ctx, ZMSG_PUSH);
+    assert_int_equal(zmsg_connect(push, connect_to), 0);
+    zt_send_str(push, connect_to, 0);
+    zt_recv_str(pull, connect_to, 0);
+    zmsg_close(push);
+}
+
+// Binds pull to ep; skips the test where the machine has no IPv6.
+static void
+bind_or_skip(void *pull, const char *ep)
+{
+    if (zmsg_bind(pull, ep) == 0)
+        return;
+    int err = zmsg_errno();
+    if (err == EADDRNOTAVAIL || err == EAFNOSUPPORT || err == EHOSTUNREACH) {
+        print_message("no IPv6 here (%s): skipped\n", zmsg_strerror(err));
+        skip();
+    }
+    fail_msg("bind %s: %s", ep, zmsg_strerror(err));
+}
+
+// tcp://[::1]:* binds the IPv6 loopback; LAST_ENDPOINT keeps the brackets.
+static void
+test_ipv6_loopback(void **state)
+{
+    void *pull = zt_socket(*state, ZMSG_PULL);
+    zt_setint(pull, ZMSG_IPV6, 1);
+    bind_or_skip(pull, "tcp://[::1]:*");
+    char ep[256];
+    size_t len = sizeof(ep);
+    assert_int_equal(zmsg_getsockopt(pull, ZMSG_LAST_ENDPOINT, ep, &len), 0);
+    assert_memory_equal(ep, "tcp://[::1]:", 12);
+    assert_true(atoi(ep + 12) > 0);
+    void *push = zt_socket(*state, ZMSG_PUSH);
+    zt_setint(push, ZMSG_IPV6, 1);
+    assert_int_equal(zmsg_connect(push, ep), 0);
+    zt_send_str(push, "over ipv6", 0);
+    zt_recv_str(pull, "over ipv6", 0);
+    zmsg_close(push);
+    zmsg_close(pull);
+}
+
+// With IPV6 the wildcard is dual stack: IPv4 and IPv6 peers both reach it.
+static void
+test_ipv6_wildcard_is_dual_stack(void **state)
+{
+    void *pull = zt_socket(*state, ZMSG_PULL);
+    zt_setint(pull, ZMSG_IPV6, 1);
+    bind_or_skip(pull, "tcp://*:*");
+    char ep[256];
+    size_t len = sizeof(ep);
+    assert_int_equal(zmsg_getsockopt(pull, ZMSG_LAST_ENDPOINT, ep, &len), 0);
+    int port = atoi(strrchr(ep, ':') + 1);
+    assert_true(port > 0);
+    char v4[64], v6[64];
+    snprintf(v4, sizeof(v4), "tcp://127.0.0.1:%d", port);
+    snprintf(v6, sizeof(v6), "tcp://[::1]:%d", port);
+    round_trip(*state, pull, v4);
+    void *push = zt_socket(*state, ZMSG_PUSH);
+    zt_setint(push, ZMSG_IPV6, 1);
+    assert_int_equal(zmsg_connect(push, v6), 0);
+    zt_send_str(push, "v6", 0);
+    zt_recv_str(pull, "v6", 0);
+    zmsg_close(push);
+    zmsg_close(pull);
+}
+
+// A host name is resolved when connecting.
+static void
+test_connect_by_host_name(void **state)
+{
+    void *pull = zt_socket(*state, ZMSG_PULL);
+    char ep[256];
+    zt_bind_tcp(pull, ep, sizeof(ep));
+    char named[64];
+    snprintf(named, sizeof(named), "tcp://localhost:%d",
+             atoi(strrchr(ep, ':') + 1));
+    round_trip(*state, pull, named);
+    zmsg_close(pull);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_ipv6_loopback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ipv6_wildcard_is_dual_stack,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connect_by_host_name, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
