@@ -150,8 +150,20 @@ ZMSG_EXPORT int zmsg_msg_set(zmsg_msg_t *msg, int property, int optval);
 // set. The README, "A REQ that timed out", has the details.)
 #define ZMSG_REQ_RESEND_IVL 1000
 // Read-only, uint64_t: messages this socket dropped because a peer's queue
-// was at its HWM (a PUB's slow subscribers). Never reset.
+// was at its HWM (a PUB's slow subscribers). Never reset. It does not see
+// what a subscriber missed before its subscription reached the publisher
+// (the slow joiner): no queue existed for those messages.
 #define ZMSG_DROPPED 1001
+
+// Subscription limits, the same on both ends: a topic longer than
+// ZMSG_SUBSCRIPTION_MAX octets is refused by zmsg_setsockopt (EINVAL) and
+// ignored when a peer sends it; a subscriber holds at most
+// ZMSG_PEER_SUBSCRIPTIONS_MAX octets of topics at a publisher (further
+// subscriptions are ignored until it cancels some); and a PUB closes the
+// connection of a subscriber that sends a message longer than a
+// subscription.
+#define ZMSG_SUBSCRIPTION_MAX 1024
+#define ZMSG_PEER_SUBSCRIPTIONS_MAX (256 * 1024)
 
 // Send and receive flags.
 #define ZMSG_DONTWAIT 1

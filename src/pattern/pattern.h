@@ -13,6 +13,7 @@
 
 #include "core/msg.h"
 #include "pipe/pipe.h"
+#include "zmsg.h"
 
 typedef struct zmi_socket zmi_socket_t;
 
@@ -63,8 +64,9 @@ extern const zmi_pattern_ops_t zmi_sub_ops;
 // Longest subscription topic accepted (from the caller or a peer), and
 // how many subscription bytes one subscriber may hold at a publisher.
 // Both bound the memory a peer can make a PUB use.
-#define ZMI_SUBSCRIPTION_MAX 1024
-#define ZMI_PEER_SUBSCRIPTIONS_MAX (256 * 1024)
+// (Public: zmsg.h.)
+#define ZMI_SUBSCRIPTION_MAX ZMSG_SUBSCRIPTION_MAX
+#define ZMI_PEER_SUBSCRIPTIONS_MAX ZMSG_PEER_SUBSCRIPTIONS_MAX
 
 // Trie nodes a PUB holds for its subscribers (tests prove it stays
 // bounded under a subscription flood).

@@ -176,6 +176,21 @@ engine_peer_ttl(zmi_engine_t *e, uint16_t ttl_ds)
                        e->last_rx + e->peer_ttl);
 }
 
+// The largest data frame we accept. A PUB reads nothing but subscriptions
+// (the 3.0 form: one flag octet and the topic), so anything longer from a
+// subscriber closes its connection before a byte of it is stored.
+static int64_t
+engine_max_in(const zmi_options_t *opts)
+{
+    int64_t max = opts->maxmsgsize;
+    if (opts->type == ZMSG_PUB) {
+        int64_t cap = 1 + ZMI_SUBSCRIPTION_MAX;
+        if (max < 0 || max > cap)
+            max = cap;
+    }
+    return max;
+}
+
 zmi_engine_t *
 zmi_engine_new(zmi_session_t *session, zmi_io_thread_t *io, int fd,
                const zmi_options_t *opts)
@@ -196,7 +211,7 @@ zmi_engine_new(zmi_session_t *session, zmi_io_thread_t *io, int fd,
     e->io = io;
     e->opts = opts;
     e->fd = fd;
-    zmi_decoder_init(&e->dec, opts->maxmsgsize);
+    zmi_decoder_init(&e->dec, engine_max_in(opts));
     zmi_timer_init(&e->handshake_timer, engine_handshake_expired, e);
     zmi_timer_init(&e->ping_timer, engine_ping_due, e);
     zmi_timer_init(&e->pong_timer, engine_pong_expired, e);

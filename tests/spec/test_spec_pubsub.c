@@ -537,6 +537,220 @@ test_subscription_flood_is_bounded(void **state)
     zmsg_close(pub);
 }
 
+// Multipart messages under HWM drops: every message that arrives has all
+// of its parts, in order; the dropped ones left no part behind.
+static void
+test_multipart_whole_or_nothing_under_drops(void **state)
+{
+    fixture_t *f = *state;
+    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    zt_setint(pub, ZMSG_SNDHWM, 10);
+    char ep[256];
+    zt_bind(pub, ep, sizeof(ep));
+    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    zt_setint(sub, ZMSG_RCVHWM, 10);
+    assert_int_equal(zmsg_connect(sub, ep), 0);
+    subscribe(sub, "m");
+    zt_sync_pubsub(pub, sub);
+    static char body[2048];
+    const int sent = 5000;
+    for (int i = 0; i < sent; i++) {
+        char head[16];
+        int n = snprintf(head, sizeof(head), "m%08d", i);
+        assert_int_equal(zmsg_send(pub, head, (size_t) n, ZMSG_SNDMORE), n);
+        snprintf(body, 16, "%08d-2", i);
+        assert_int_equal(
+            zmsg_send(pub, body, sizeof(body), ZMSG_SNDMORE | ZMSG_DONTWAIT),
+            (int) sizeof(body));
+        n = snprintf(head, sizeof(head), "%08d-3", i);
+        assert_int_equal(zmsg_send(pub, head, (size_t) n, ZMSG_DONTWAIT), n);
+    }
+    uint64_t dropped;
+    size_t len = sizeof(dropped);
+    assert_int_equal(zmsg_getsockopt(pub, ZMSG_DROPPED, &dropped, &len), 0);
+    assert_true(dropped > 0);
+    int received = 0, last = -1;
+    while ((uint64_t) received + dropped < (uint64_t) sent) {
+        char buf[2048], want[16];
+        assert_int_equal(zmsg_recv(sub, buf, sizeof(buf), 0), 9);
+        buf[9] = '\0';
+        int seq = atoi(buf + 1);
+        assert_true(seq > last);
+        last = seq;
+        int more;
+        len = sizeof(more);
+        assert_int_equal(zmsg_getsockopt(sub, ZMSG_RCVMORE, &more, &len), 0);
+        assert_int_equal(more, 1);
+        assert_int_equal(zmsg_recv(sub, buf, sizeof(buf), 0),
+                         (int) sizeof(body));
+        snprintf(want, sizeof(want), "%08d-2", seq);
+        assert_string_equal(buf, want);
+        int n = snprintf(want, sizeof(want), "%08d-3", seq);
+        assert_int_equal(zmsg_recv(sub, buf, sizeof(buf), 0), n);
+        assert_memory_equal(buf, want, (size_t) n);
+        assert_int_equal(zmsg_getsockopt(sub, ZMSG_RCVMORE, &more, &len), 0);
+        assert_int_equal(more, 0);
+        received++;
+    }
+    assert_int_equal((uint64_t) received + dropped, (uint64_t) sent);
+    zmsg_close(sub);
+    zmsg_close(pub);
+}
+
+// A SUB fair-queues its publishers: with messages waiting from both, the
+// first two it returns come one from each.
+static void
+test_sub_fair_queues_publishers(void **state)
+{
+    fixture_t *f = *state;
+    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    subscribe(sub, "");
+    void *pub[2];
+    for (int i = 0; i < 2; i++) {
+        char ep[256];
+        pub[i] = zt_socket(f->ctx, ZMSG_PUB);
+        zt_bind(pub[i], ep, sizeof(ep));
+        assert_int_equal(zmsg_connect(sub, ep), 0);
+        zt_sync_pubsub(pub[i], sub);
+    }
+    for (int k = 0; k < 10; k++) {
+        zt_send_str(pub[0], "A", 0);
+        zt_send_str(pub[1], "B", 0);
+    }
+    zt_wait_readable(sub, 2);
+    char first[4] = "", second[4] = "";
+    assert_int_equal(zmsg_recv(sub, first, sizeof(first) - 1, 0), 1);
+    assert_int_equal(zmsg_recv(sub, second, sizeof(second) - 1, 0), 1);
+    assert_true(first[0] != second[0]);
+    zmsg_close(pub[0]);
+    zmsg_close(pub[1]);
+    zmsg_close(sub);
+}
+
+// Sends a data frame of n octets (long form when needed) from a raw peer.
+static void
+raw_send_bytes(int fd, const void *data, size_t n, int more)
+{
+    uint8_t hdr[9];
+    size_t h;
+    if (n <= 255) {
+        hdr[0] = (uint8_t) (more ? 0x01 : 0x00);
+        hdr[1] = (uint8_t) n;
+        h = 2;
+    } else {
+        hdr[0] = (uint8_t) (0x02 | (more ? 0x01 : 0x00));
+        for (int i = 0; i < 8; i++)
+            hdr[1 + i] = (uint8_t) ((uint64_t) n >> (56 - 8 * i));
+        h = 9;
+    }
+    zt_raw_send(fd, hdr, h);
+    if (n > 0)
+        zt_raw_send(fd, data, n);
+}
+
+// Malformed subscriptions are ignored, and the subscriber keeps its
+// connection: a 3.0-form message with a first octet above 1, one split
+// over two parts, and an empty one. A valid one after them works.
+static void
+test_malformed_subscriptions_are_ignored(void **state)
+{
+    ZT_TCP_ONLY(); // a raw peer on the wire
+    fixture_t *f = *state;
+    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    char ep[256];
+    zt_bind(pub, ep, sizeof(ep));
+    int fd = zt_raw_connect(atoi(strrchr(ep, ':') + 1));
+    zt_raw_handshake(fd, "SUB");
+    zt_raw_read_handshake(fd);
+    raw_send_bytes(fd, "\x05X", 2, 0); // not 0 or 1
+    raw_send_bytes(fd, "\x01", 1, 1);  // flag, then the topic in a part
+    raw_send_bytes(fd, "Y", 1, 0);
+    raw_send_bytes(fd, "", 0, 0);       // empty
+    zt_raw_subscribe(fd, "Z", 1, 1);
+    raw_sync(pub, fd, "Zprobe");
+    zt_send_str(pub, "X1", 0);
+    zt_send_str(pub, "Y1", 0);
+    zt_send_str(pub, "Z1", 0);
+    raw_expect(fd, "Zprobe", "Z1");
+    close(fd);
+    zmsg_close(pub);
+}
+
+// A subscriber that sends a message longer than any subscription loses
+// its connection (before the PUB stores it); other subscribers don't.
+static void
+test_oversized_message_from_subscriber_closes_it(void **state)
+{
+    ZT_TCP_ONLY(); // a raw peer on the wire
+    fixture_t *f = *state;
+    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    char ep[256];
+    zt_bind(pub, ep, sizeof(ep));
+    void *good = zt_socket(f->ctx, ZMSG_SUB);
+    assert_int_equal(zmsg_connect(good, ep), 0);
+    subscribe(good, "g");
+    zt_sync_pubsub(pub, good);
+    int fd = zt_raw_connect(atoi(strrchr(ep, ':') + 1));
+    zt_raw_handshake(fd, "SUB");
+    zt_raw_read_handshake(fd);
+    static char big[ZMSG_SUBSCRIPTION_MAX + 2];
+    memset(big, 'B', sizeof(big));
+    big[0] = 1;
+    raw_send_bytes(fd, big, sizeof(big), 0);
+    uint8_t rest[64];
+    zt_raw_expect_closed(fd, rest, sizeof(rest));
+    zt_send_str(pub, "g1", 0);
+    zt_recv_str(good, "g1", 0);
+    zmsg_close(good);
+    zmsg_close(pub);
+}
+
+// One subscriber holds at most ZMSG_PEER_SUBSCRIPTIONS_MAX octets of
+// topics: 300 topics of 1000 octets fill it at the 262nd; later ones are
+// ignored (their messages never cross the wire), a short one still fits.
+static void
+test_per_subscriber_subscription_cap(void **state)
+{
+    ZT_TCP_ONLY(); // a raw peer on the wire
+    fixture_t *f = *state;
+    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    char ep[256];
+    zt_bind(pub, ep, sizeof(ep));
+    int fd = zt_raw_connect(atoi(strrchr(ep, ':') + 1));
+    zt_raw_handshake(fd, "SUB");
+    zt_raw_read_handshake(fd);
+    enum { TOPIC = 1000, COUNT = 300 };
+    static char topic[TOPIC + 2];
+    memset(topic, 'T', sizeof(topic));
+    for (int i = 0; i < COUNT; i++) {
+        snprintf(topic, 5, "%04d", i);
+        topic[4] = 'T';
+        zt_raw_subscribe(fd, topic, TOPIC, 1);
+    }
+    zt_raw_subscribe(fd, "Q", 1, 1);
+    raw_sync(pub, fd, "Qprobe");
+    int accepted = ZMSG_PEER_SUBSCRIPTIONS_MAX / TOPIC; // 262
+    // A message for the first refused topic, then one for an accepted one.
+    for (int i = accepted; i >= accepted - 1; i--) {
+        snprintf(topic, 5, "%04d", i);
+        topic[4] = 'T';
+        topic[TOPIC] = '!';
+        assert_int_equal(zmsg_send(pub, topic, TOPIC + 1, 0), TOPIC + 1);
+    }
+    static char got[TOPIC + 64];
+    int flags;
+    size_t n;
+    do
+        n = zt_raw_recv_frame(fd, got, sizeof(got), &flags);
+    while (n == 6 && memcmp(got, "Qprobe", 6) == 0);
+    assert_int_equal(n, TOPIC + 1);
+    char want[8];
+    snprintf(want, sizeof(want), "%04d", accepted - 1);
+    assert_memory_equal(got, want, 4);
+    close(fd);
+    zmsg_close(pub);
+}
+
 int
 main(void)
 {
@@ -554,6 +768,11 @@ main(void)
         T(test_wrong_direction_is_enotsup),
         T(test_invert_matching),
         T(test_subscription_flood_is_bounded),
+        T(test_multipart_whole_or_nothing_under_drops),
+        T(test_sub_fair_queues_publishers),
+        T(test_malformed_subscriptions_are_ignored),
+        T(test_oversized_message_from_subscriber_closes_it),
+        T(test_per_subscriber_subscription_cap),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
