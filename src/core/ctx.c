@@ -145,14 +145,27 @@ zmi_ctx_close_socket(zmi_ctx_t *ctx, zmi_socket_t *s)
 void
 zmi_ctx_socket_reaped(zmi_ctx_t *ctx, zmi_socket_t *s)
 {
-    // The struct stays allocated (tag dead) until zmsg_ctx_term, so that a
-    // call on a closed socket reads ENOTSOCK instead of freed memory.
+    // The struct stays allocated (tag dead), so that a call on a closed
+    // socket reads ENOTSOCK instead of freed memory: until zmsg_ctx_term,
+    // or until ZMI_CTX_DEAD_MAX newer sockets were closed (then, as with
+    // libzmq, using it is the caller's bug).
     pthread_mutex_lock(&ctx->lock);
-    s->next_dead = ctx->dead;
-    ctx->dead = s;
+    s->next_dead = NULL;
+    if (ctx->dead_last != NULL)
+        ctx->dead_last->next_dead = s;
+    else
+        ctx->dead = s;
+    ctx->dead_last = s;
+    zmi_socket_t *oldest = NULL;
+    if (++ctx->ndead > ZMI_CTX_DEAD_MAX) {
+        oldest = ctx->dead;
+        ctx->dead = oldest->next_dead;
+        ctx->ndead--;
+    }
     ctx->nsockets--;
     pthread_cond_broadcast(&ctx->cond);
     pthread_mutex_unlock(&ctx->lock);
+    free(oldest);
 }
 
 int

@@ -13,6 +13,9 @@
 
 #define ZMI_CTX_TAG 0x5a435458u      // "ZCTX"
 #define ZMI_CTX_TAG_DEAD 0xdeadc7c7u
+// Closed sockets kept so that a call on one gets ENOTSOCK; beyond this the
+// oldest is freed, so opening and closing sockets forever stays bounded.
+#define ZMI_CTX_DEAD_MAX 1024
 
 struct zmi_ctx {
     uint32_t tag;              // ZMI_CTX_TAG while usable
@@ -31,7 +34,10 @@ struct zmi_ctx {
     zmi_socket_t **sockets;    // open sockets (for shutdown wake-ups)
     int nopen;
     int capopen;
-    zmi_socket_t *dead;        // reaped sockets (tags stay readable)
+    zmi_socket_t *dead;        // reaped sockets, oldest first (tags stay
+                               // readable)
+    zmi_socket_t *dead_last;   // the newest of them
+    int ndead;                 // how many (at most ZMI_CTX_DEAD_MAX)
     struct zmi_inproc *inproc; // inproc:// names
 };
 

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/ctx.h"
+
 #include "core/socket.h"
 
 // Asserts that an expression returned -1 and set errno to err.
@@ -348,6 +350,42 @@ test_close_never_blocks(void **state)
     close(refuse_fd);
 }
 
+// Opening and closing sockets forever keeps memory bounded: only the last
+// ZMI_CTX_DEAD_MAX closed sockets are kept (for ENOTSOCK), and the most
+// recently closed one still gives ENOTSOCK.
+static void
+test_closed_sockets_kept_are_bounded(void **state)
+{
+    (void) state;
+    zmi_ctx_t *ctx = zmsg_ctx_new();
+    void *last = NULL;
+    int64_t deadline = zt_now_ms() + ZT_TIMEOUT_MS;
+    for (int i = 0; i < 3 * ZMI_CTX_DEAD_MAX; i++) {
+        // NB: closed sockets count against MAX_SOCKETS until the reaper
+        // is done with them; a tight loop may get ahead of it.
+        while ((last = zmsg_socket(ctx, ZMSG_PUSH)) == NULL) {
+            assert_int_equal(zmsg_errno(), EMFILE);
+            assert_true(zt_now_ms() < deadline);
+            sched_yield();
+        }
+        assert_int_equal(zmsg_close(last), 0);
+    }
+    for (;;) {
+        pthread_mutex_lock(&ctx->lock);
+        int open = ctx->nsockets, kept = ctx->ndead;
+        pthread_mutex_unlock(&ctx->lock);
+        assert_true(kept <= ZMI_CTX_DEAD_MAX);
+        if (open == 0)
+            break;
+        assert_true(zt_now_ms() < deadline);
+        sched_yield();
+    }
+    assert_int_equal(ctx->ndead, ZMI_CTX_DEAD_MAX);
+    assert_int_equal(zmsg_send(last, "x", 1, 0), -1);
+    assert_int_equal(zmsg_errno(), ENOTSOCK);
+    assert_int_equal(zmsg_ctx_term(ctx), 0);
+}
+
 // zmsg_ctx_term runs in its own thread so that a hang fails the test.
 typedef struct terminator {
     void *ctx;
@@ -531,6 +569,7 @@ main(void)
         cmocka_unit_test(test_shutdown_wakes_blocked_recv_with_eterm),
         cmocka_unit_test(test_shutdown_wakes_blocked_send_and_poll_with_eterm),
         cmocka_unit_test(test_close_never_blocks),
+        cmocka_unit_test(test_closed_sockets_kept_are_bounded),
         cmocka_unit_test(test_term_wakes_blocked_recv_with_eterm),
         cmocka_unit_test(test_send_recv_after_shutdown_are_eterm),
         cmocka_unit_test(test_bind_connect_after_shutdown_are_eterm),
