@@ -104,7 +104,7 @@ job_tsan() {
     header "tsan: clang, ThreadSanitizer"
     CC=clang configure "$ROOT/tsan" -DCMAKE_BUILD_TYPE=Debug \
         -DCMAKE_C_FLAGS="-fsanitize=thread -O1 -g"
-    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp \
         run_ctest "$ROOT/tsan"
 }
 

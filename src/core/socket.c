@@ -22,6 +22,7 @@ static void socket_pipe_read_activated(void *owner, zmi_pipe_t *p);
 static void socket_pipe_write_activated(void *owner, zmi_pipe_t *p);
 static void socket_pipe_terminated(void *owner, zmi_pipe_t *p);
 static void socket_pipe_hiccuped(void *owner, zmi_pipe_t *p);
+static void socket_remove_ep(zmi_socket_t *s, int i);
 
 static const zmi_pipe_events_t socket_pipe_events = {
     .read_activated = socket_pipe_read_activated,
@@ -265,8 +266,10 @@ socket_destroy(zmi_socket_t *s)
     s->pstate = NULL;
     free(s->pipes);
     s->pipes = NULL;
-    for (int i = 0; i < s->neps; i++)
+    for (int i = 0; i < s->neps; i++) {
         free(s->eps[i].addr);
+        free(s->eps[i].resolved);
+    }
     free(s->eps);
     s->eps = NULL;
     zmi_mailbox_fini(&s->mb);
@@ -311,6 +314,12 @@ static void
 socket_pipe_terminated(void *owner, zmi_pipe_t *p)
 {
     zmi_socket_t *s = owner;
+    for (int i = 0; i < s->neps; i++) {
+        if (s->eps[i].pipe == p) {
+            socket_remove_ep(s, i); // an inproc connect whose pipe ended
+            break;
+        }
+    }
     if (p->data != NULL) {
         s->ops->detach(s->pstate, p);
         for (int i = 0; i < s->npipes; i++) {
@@ -328,6 +337,7 @@ static void
 socket_remove_ep(zmi_socket_t *s, int i)
 {
     free(s->eps[i].addr);
+    free(s->eps[i].resolved);
     s->eps[i] = s->eps[--s->neps];
 }
 
@@ -384,7 +394,7 @@ socket_reserve_ep(zmi_socket_t *s, const char *addr, char **copy)
 static void
 socket_add_ep(zmi_socket_t *s, char *addr, zmi_io_object_t *obj, bool bound)
 {
-    s->eps[s->neps++] = (zmi_endpoint_rec_t) { addr, obj, bound };
+    s->eps[s->neps++] = (zmi_endpoint_rec_t) { addr, NULL, obj, NULL, bound };
     s->live_io++;
     zmi_io_object_send_start(obj);
 }
@@ -417,17 +427,13 @@ zmi_socket_bind(zmi_socket_t *s, const char *endpoint)
         free(name);
         return rc;
     }
-    // NB: the record keeps the resolved name, so that unbind works with
-    // what ZMSG_LAST_ENDPOINT reported (the ephemeral port filled in).
-    if (strcmp(name, last) != 0 && strlen(last) <= strlen(name) + 16) {
-        char *resolved = realloc(name, strlen(last) + 1);
-        if (resolved != NULL) {
-            strcpy(resolved, last);
-            name = resolved;
-        }
-    }
     memcpy(s->opts.last_endpoint, last, sizeof(last));
     socket_add_ep(s, name, obj, true);
+    // NB: unbind takes the endpoint as given or as ZMSG_LAST_ENDPOINT
+    // reports it (an ephemeral port or ipc://* filled in). Without memory
+    // for the second form, only the first works.
+    if (strcmp(name, last) != 0)
+        s->eps[s->neps - 1].resolved = strdup(last);
     return 0;
 }
 
@@ -441,17 +447,24 @@ zmi_socket_connect(zmi_socket_t *s, const char *endpoint)
     rc = zmi_endpoint_parse(endpoint, &ep);
     if (rc != 0)
         return rc;
-    if (ep.transport == ZMI_TRANSPORT_INPROC) {
-        rc = zmi_inproc_connect(s, ep.address);
-        if (rc == 0)
-            snprintf(s->opts.last_endpoint, sizeof(s->opts.last_endpoint),
-                     "%s", endpoint);
-        return rc;
-    }
     char *name;
     rc = socket_reserve_ep(s, endpoint, &name);
     if (rc != 0)
         return rc;
+    if (ep.transport == ZMI_TRANSPORT_INPROC) {
+        zmi_pipe_t *mine;
+        rc = zmi_inproc_connect(s, ep.address, &mine);
+        if (rc != 0) {
+            free(name);
+            return rc;
+        }
+        // Kept for zmsg_disconnect; no I/O object to wait for.
+        s->eps[s->neps++] =
+            (zmi_endpoint_rec_t) { name, NULL, NULL, mine, false };
+        snprintf(s->opts.last_endpoint, sizeof(s->opts.last_endpoint), "%s",
+                 endpoint);
+        return 0;
+    }
     // The queue exists from now on, connected or not (RFC 30), unless
     // IMMEDIATE asks for queues to completed connections only: then the
     // session makes one after each handshake.
@@ -491,8 +504,16 @@ socket_end_ep(zmi_socket_t *s, const char *endpoint, bool bound)
     if (rc != 0)
         return rc;
     for (int i = 0; i < s->neps; i++) {
-        if (s->eps[i].bound == bound && strcmp(s->eps[i].addr, endpoint) == 0) {
-            zmi_io_object_send_stop(s->eps[i].obj, s->opts.linger);
+        const zmi_endpoint_rec_t *r = &s->eps[i];
+        if (r->bound == bound &&
+            (strcmp(r->addr, endpoint) == 0 ||
+             (r->resolved != NULL && strcmp(r->resolved, endpoint) == 0))) {
+            zmi_pipe_t *pipe = r->pipe;
+            s->eps[i].pipe = NULL; // NB: its end may finish right away
+            if (r->obj != NULL)
+                zmi_io_object_send_stop(r->obj, s->opts.linger);
+            else if (pipe != NULL)
+                zmi_inproc_disconnect(s, pipe);
             // The record goes now; IO_DONE finds nothing to remove.
             socket_remove_ep(s, i);
             return 0;
@@ -517,9 +538,26 @@ zmi_socket_disconnect(zmi_socket_t *s, const char *endpoint)
     return socket_end_ep(s, endpoint, false);
 }
 
+// Options that belong to one socket type: elsewhere they are unknown
+// (EINVAL), as libzmq has them.
+static bool
+socket_option_applies(const zmi_socket_t *s, int option)
+{
+    switch (option) {
+    case ZMSG_REQ_CORRELATE:
+    case ZMSG_REQ_RELAXED:
+    case ZMSG_REQ_RESEND_IVL:
+        return s->opts.type == ZMSG_REQ;
+    default:
+        return true;
+    }
+}
+
 int
 zmi_socket_setopt(zmi_socket_t *s, int option, const void *val, size_t len)
 {
+    if (!socket_option_applies(s, option))
+        return -EINVAL;
     if (s->ops->setopt != NULL) {
         int rc = s->ops->setopt(s->pstate, option, val, len);
         if (rc != -ENOTSUP)
@@ -541,7 +579,7 @@ socket_get_int(int v, void *val, size_t *len)
 int
 zmi_socket_getopt(zmi_socket_t *s, int option, void *val, size_t *len)
 {
-    if (len == NULL)
+    if (len == NULL || !socket_option_applies(s, option))
         return -EINVAL;
     switch (option) {
     case ZMSG_RCVMORE:
@@ -583,7 +621,8 @@ zmi_socket_close(zmi_socket_t *s, zmi_io_thread_t *reaper)
         if (i < s->npipes)
             zmi_pipe_terminate(s->pipes[i]);
     for (int i = 0; i < s->neps; i++)
-        zmi_io_object_send_stop(s->eps[i].obj, s->opts.linger);
+        if (s->eps[i].obj != NULL)
+            zmi_io_object_send_stop(s->eps[i].obj, s->opts.linger);
     zmi_cmd_t cmd = { .type = ZMI_CMD_REAP, .target = reaper };
     cmd.u.ptr = s;
     zmi_io_thread_send(reaper, &cmd);

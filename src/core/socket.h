@@ -26,7 +26,11 @@ typedef struct zmi_ctx zmi_ctx_t;
 // One bind or connect, for unbind/disconnect and for stopping on close.
 typedef struct zmi_endpoint_rec {
     char *addr;            // endpoint as given by the caller
-    zmi_io_object_t *obj;  // listener or session on the I/O thread
+    char *resolved;        // bind: as ZMSG_LAST_ENDPOINT has it, or NULL
+                           // when the same
+    zmi_io_object_t *obj;  // listener or session on the I/O thread (NULL
+                           // for inproc)
+    zmi_pipe_t *pipe;      // inproc connect: our end, until it ends
     bool bound;            // bind (true) or connect
 } zmi_endpoint_rec_t;
 

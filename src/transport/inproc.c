@@ -123,7 +123,7 @@ inproc_give_binder(zmi_socket_t *binder, zmi_pipe_t *end)
 }
 
 int
-zmi_inproc_connect(zmi_socket_t *s, const char *name)
+zmi_inproc_connect(zmi_socket_t *s, const char *name, zmi_pipe_t **out)
 {
     if (*name == '\0')
         return -EINVAL;
@@ -170,6 +170,7 @@ zmi_inproc_connect(zmi_socket_t *s, const char *name)
     }
     pthread_mutex_unlock(&ctx->lock);
     zmi_socket_attach_pipe(s, mine);
+    *out = mine;
     return 0;
 }
 
@@ -235,16 +236,17 @@ zmi_inproc_unbind(zmi_socket_t *s, const char *name)
     return rc;
 }
 
-void
-zmi_inproc_socket_closing(zmi_socket_t *s)
+// Gives up s's connects still waiting for a bind: all of them, or only
+// the one whose own end is `mine`.
+static void
+inproc_forget_pending(zmi_socket_t *s, const zmi_pipe_t *mine)
 {
-    zmi_inproc_unbind(s, NULL);
     zmi_ctx_t *ctx = s->ctx;
     pthread_mutex_lock(&ctx->lock);
     zmi_inproc_t *r = ctx->inproc;
     for (int i = 0; i < r->npending;) {
         inproc_pending_t *p = &r->pending[i];
-        if (p->socket != s) {
+        if (p->socket != s || (mine != NULL && p->peer != mine->peer)) {
             i++;
             continue;
         }
@@ -258,4 +260,18 @@ zmi_inproc_socket_closing(zmi_socket_t *s)
         *p = r->pending[--r->npending];
     }
     pthread_mutex_unlock(&ctx->lock);
+}
+
+void
+zmi_inproc_socket_closing(zmi_socket_t *s)
+{
+    zmi_inproc_unbind(s, NULL);
+    inproc_forget_pending(s, NULL);
+}
+
+void
+zmi_inproc_disconnect(zmi_socket_t *s, zmi_pipe_t *mine)
+{
+    inproc_forget_pending(s, mine);
+    zmi_pipe_terminate(mine);
 }

@@ -489,6 +489,35 @@ test_option_defaults(void **state)
     }
 }
 
+// REQ_CORRELATE, REQ_RELAXED and REQ_RESEND_IVL belong to REQ: on any
+// other socket they are unknown options (EINVAL), as in libzmq.
+static void
+test_req_options_only_on_req(void **state)
+{
+    fixture_t *f = *state;
+    const int types[] = { ZMSG_REP, ZMSG_PUB, ZMSG_SUB, ZMSG_PUSH, ZMSG_PULL };
+    const int opts[] = { ZMSG_REQ_CORRELATE, ZMSG_REQ_RELAXED,
+                         ZMSG_REQ_RESEND_IVL };
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        void *s = zmsg_socket(f->ctx, types[i]);
+        assert_non_null(s);
+        for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
+            int one = 1;
+            size_t len = sizeof(one);
+            ASSERT_FAILS(zmsg_setsockopt(s, opts[k], &one, sizeof(one)),
+                         EINVAL);
+            ASSERT_FAILS(zmsg_getsockopt(s, opts[k], &one, &len), EINVAL);
+        }
+        zmsg_close(s);
+    }
+    void *req = zmsg_socket(f->ctx, ZMSG_REQ);
+    for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
+        int one = 1;
+        assert_int_equal(zmsg_setsockopt(req, opts[k], &one, sizeof(one)), 0);
+    }
+    zmsg_close(req);
+}
+
 static void
 test_int_options_round_trip(void **state)
 {
@@ -736,6 +765,7 @@ main(void)
         T(test_getsockopt_with_small_buffer_is_einval),
         T(test_option_defaults),
         T(test_int_options_round_trip),
+        T(test_req_options_only_on_req),
         T(test_routing_id_round_trip),
         T(test_invalid_routing_id_is_einval),
         T(test_last_endpoint_has_resolved_port),

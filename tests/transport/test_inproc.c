@@ -375,6 +375,40 @@ test_incompatible_types(void **state)
     zmsg_close(pub);
 }
 
+// zmsg_disconnect ends an inproc connect: the pipe goes on both sides and
+// the endpoint is forgotten (a second disconnect is ENOENT). A connect
+// still waiting for its bind is given up: the later binder never sees it.
+static void
+test_disconnect(void **state)
+{
+    fixture_t *f = *state;
+    void *pull = zt_socket(f->ctx, ZMSG_PULL);
+    assert_int_equal(zmsg_bind(pull, "inproc://dc"), 0);
+    void *push = zt_socket(f->ctx, ZMSG_PUSH);
+    assert_int_equal(zmsg_connect(push, "inproc://dc"), 0);
+    zt_send_str(push, "before", 0);
+    zt_recv_str(pull, "before", 0);
+    assert_int_equal(zmsg_disconnect(push, "inproc://dc"), 0);
+    // NB: the PULL first: its answer is what ends the PUSH's end.
+    zt_wait_pipes_at_most(pull, 0);
+    zt_wait_pipes_at_most(push, 0);
+    ASSERT_FAILS(zmsg_send(push, "x", 1, ZMSG_DONTWAIT), EAGAIN);
+    ASSERT_FAILS(zmsg_disconnect(push, "inproc://dc"), ENOENT);
+
+    // Waiting for a bind: the queued message goes with the connect.
+    assert_int_equal(zmsg_connect(push, "inproc://later"), 0);
+    zt_send_str(push, "queued", 0);
+    assert_int_equal(zmsg_disconnect(push, "inproc://later"), 0);
+    zt_wait_pipes_at_most(push, 0);
+    void *late = zt_socket(f->ctx, ZMSG_PULL);
+    assert_int_equal(zmsg_bind(late, "inproc://later"), 0);
+    assert_nothing_to_receive(late);
+    assert_int_equal(zt_pipes(late), 0);
+    zmsg_close(late);
+    zmsg_close(push);
+    zmsg_close(pull);
+}
+
 static void *
 term_thread(void *arg)
 {
@@ -435,6 +469,7 @@ main(void)
         T(test_unbind_then_bind_again),
         T(test_incompatible_types),
         T(test_term_after_closing_a_joined_pair),
+        T(test_disconnect),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -414,6 +414,38 @@ test_wildcard_unbinds_by_last_endpoint(void **state)
     assert_int_equal(zmsg_ctx_term(ctx), 0);
 }
 
+// The same under a long TMPDIR (the resolved path is far longer than
+// "ipc://*"): unbind by LAST_ENDPOINT still finds the binding.
+static void
+test_wildcard_unbinds_under_long_tmpdir(void **state)
+{
+    fixture_t *f = *state;
+    char dir[sizeof(f->dir) + 64];
+    snprintf(dir, sizeof(dir), "%s/a-rather-long-directory-name-for-ipc",
+             f->dir);
+    assert_true(strlen(dir) + 20 < SUN_PATH_MAX);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    char *old = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+    setenv("TMPDIR", dir, 1);
+    void *pull = zt_socket(f->ctx, ZMSG_PULL);
+    int rc = zmsg_bind(pull, "ipc://*");
+    if (old != NULL)
+        setenv("TMPDIR", old, 1);
+    else
+        unsetenv("TMPDIR");
+    free(old);
+    assert_int_equal(rc, 0);
+    char ep[300];
+    size_t len = sizeof(ep);
+    assert_int_equal(zmsg_getsockopt(pull, ZMSG_LAST_ENDPOINT, ep, &len), 0);
+    assert_true(strncmp(ep + 6, dir, strlen(dir)) == 0);
+    assert_int_equal(zmsg_unbind(pull, ep), 0);
+    wait_io_done(pull);
+    assert_false(exists(ep + 6));
+    zmsg_close(pull);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 // A path that does not fit in sun_path (with its NUL) is ENAMETOOLONG for
 // bind and connect; the longest one that fits works.
 static void
@@ -517,6 +549,7 @@ main(void)
         T(test_regular_file_is_not_replaced),
         T(test_wildcard_binds_unique_path),
         T(test_wildcard_unbinds_by_last_endpoint),
+        T(test_wildcard_unbinds_under_long_tmpdir),
         T(test_path_longer_than_sun_path_is_enametoolong),
         T(test_round_trip),
     };
