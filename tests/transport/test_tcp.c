@@ -1,5 +1,6 @@
 // tcp:// addresses: IPv6 loopback, the wildcard with IPV6 (dual stack),
-// and host names, each with a message round trip.
+// and host names, each with a message round trip; and the reconnect
+// backoff of a connecting socket.
 
 #include "testutil.h"
 
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int
 setup(void **state)
@@ -106,6 +108,41 @@ test_connect_by_host_name(void **state)
     zmsg_close(pull);
 }
 
+// Reconnect backoff: a peer that accepts and hangs up at once (before any
+// handshake) is retried after RECONNECT_IVL, then twice that, and so on up
+// to RECONNECT_IVL_MAX. The gaps between its accepts can only be longer
+// than the timers (never shorter), so lower bounds are exact.
+static void
+test_reconnect_backs_off(void **state)
+{
+    char ep[64];
+    int lfd = zt_raw_listen(ep, sizeof(ep));
+    void *push = zt_socket(*state, ZMSG_PUSH);
+    zt_setint(push, ZMSG_RECONNECT_IVL, 20);
+    zt_setint(push, ZMSG_RECONNECT_IVL_MAX, 160);
+    assert_int_equal(zmsg_connect(push, ep), 0);
+    int64_t at[7];
+    for (int i = 0; i < 7; i++) {
+        int fd = zt_raw_accept(lfd);
+        at[i] = zt_now_ms();
+        close(fd);
+    }
+    const int64_t want[6] = { 20, 40, 80, 160, 160, 160 };
+    int64_t sum = 0;
+    for (int i = 0; i < 6; i++) {
+        int64_t gap = at[i + 1] - at[i];
+        print_message("gap %d: %lld ms (timer %lld)\n", i, (long long) gap,
+                      (long long) want[i]);
+        // 2 ms of slack for the clock's granularity.
+        assert_true(gap >= want[i] - 2);
+        sum += gap;
+    }
+    assert_true(sum >= 620 - 12);
+    close(lfd);
+    zt_setint(push, ZMSG_LINGER, 0);
+    zmsg_close(push);
+}
+
 int
 main(void)
 {
@@ -114,6 +151,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_ipv6_wildcard_is_dual_stack,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect_by_host_name, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reconnect_backs_off, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
