@@ -50,12 +50,13 @@ configure() {
     cmake --build "$dir" -j2
 }
 
-# run_ctest DIR: runs the suite in DIR, adds its counts to PASSED and FAILED,
+# run_ctest DIR [CTEST_ARGS...]: runs the suite in DIR, adds its counts to PASSED and FAILED,
 # and fails if any test failed or ctest could not run.
 run_ctest() {
     local dir=$1 log rc=0 total failed
+    shift
     log="$dir/ctest.log"
-    (cd "$dir" && ctest "${CTEST_ARGS[@]}") 2>&1 | tee "$log" || rc=$?
+    (cd "$dir" && ctest "${CTEST_ARGS[@]}" "$@") 2>&1 | tee "$log" || rc=$?
     # ctest ends with "100% tests passed, 0 tests failed out of Y" or
     # "NN% tests passed, X tests failed out of Y".
     if read -r failed total < <(sed -n \
@@ -104,8 +105,11 @@ job_tsan() {
     header "tsan: clang, ThreadSanitizer"
     CC=clang configure "$ROOT/tsan" -DCMAKE_BUILD_TYPE=Debug \
         -DCMAKE_C_FLAGS="-fsanitize=thread -O1 -g"
-    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp \
-        run_ctest "$ROOT/tsan"
+    # The libzmq interop suite stays out: libzmq is not built with TSan,
+    # so the hand-offs between its own threads all look like races (the
+    # zmsg side of that suite runs under TSan in every other test).
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+        run_ctest "$ROOT/tsan" -E '^test_interop_libzmq_'
 }
 
 # The fuzz job counts each target as one test: clean or not.

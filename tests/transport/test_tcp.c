@@ -1,13 +1,17 @@
 // tcp:// addresses: IPv6 loopback, the wildcard with IPV6 (dual stack),
-// and host names, each with a message round trip; and the reconnect
-// backoff of a connecting socket.
+// and host names, each with a message round trip; the reconnect backoff
+// and CONNECT_TIMEOUT of a connecting socket.
 
 #include "testutil.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static int
@@ -143,6 +147,86 @@ test_reconnect_backs_off(void **state)
     zmsg_close(push);
 }
 
+// Local ports of this machine's tcp sockets in SYN_SENT towards port
+// (from /proc/net/tcp), added to seen[] (n in/out, at most cap).
+static void
+syn_sent_ports(int port, int *seen, int *n, int cap)
+{
+    FILE *fp = fopen("/proc/net/tcp", "r");
+    if (fp == NULL)
+        skip();
+    char line[512];
+    if (fgets(line, sizeof(line), fp) == NULL) { // header
+        fclose(fp);
+        return;
+    }
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        unsigned lport, rport, st;
+        if (sscanf(line, "%*d: %*8x:%x %*8x:%x %x", &lport, &rport, &st) != 3)
+            continue;
+        if ((int) rport != port || st != 0x02) // TCP_SYN_SENT
+            continue;
+        bool known = false;
+        for (int i = 0; i < *n; i++)
+            known |= seen[i] == (int) lport;
+        if (!known && *n < cap)
+            seen[(*n)++] = (int) lport;
+    }
+    fclose(fp);
+}
+
+// CONNECT_TIMEOUT: a connect whose SYNs go unanswered is abandoned after
+// the timeout and tried again from a new socket. The peer is a listener
+// whose accept queue is full (backlog 0, one connection waiting), so the
+// kernel drops our SYNs; without the timeout one socket would sit in
+// SYN_SENT retrying for minutes, with it new sockets (new local ports)
+// appear. Once the queue has room, the connection is made.
+static void
+test_connect_timeout_abandons_silent_attempts(void **state)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(lfd, (struct sockaddr *) &a, sizeof(a)), 0);
+    assert_int_equal(listen(lfd, 0), 0);
+    socklen_t alen = sizeof(a);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *) &a, &alen), 0);
+    int port = ntohs(a.sin_port);
+    // Fill the accept queue.
+    int filler[2];
+    for (int i = 0; i < 2; i++) {
+        filler[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(filler[i], (struct sockaddr *) &a, sizeof(a));
+    }
+    char ep[64];
+    snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", port);
+    void *push = zt_socket(*state, ZMSG_PUSH);
+    zt_setint(push, ZMSG_CONNECT_TIMEOUT, 50);
+    zt_setint(push, ZMSG_RECONNECT_IVL, 10);
+    assert_int_equal(zmsg_connect(push, ep), 0);
+    int seen[8], n = 0;
+    int64_t deadline = zt_now_ms() + ZT_TIMEOUT_MS;
+    while (n < 3) {
+        assert_true(zt_now_ms() < deadline);
+        syn_sent_ports(port, seen, &n, 8);
+        poll(NULL, 0, 5);
+    }
+    // Room in the queue: the next attempt gets through.
+    for (int i = 0; i < 2; i++) {
+        int fd = accept(lfd, NULL, NULL);
+        if (fd >= 0)
+            close(fd);
+        close(filler[i]);
+    }
+    int fd = zt_raw_accept(lfd);
+    zt_raw_handshake(fd, "PULL");
+    zt_raw_read_handshake(fd);
+    close(fd);
+    close(lfd);
+    zt_setint(push, ZMSG_LINGER, 0);
+    zmsg_close(push);
+}
+
 int
 main(void)
 {
@@ -154,6 +238,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reconnect_backs_off, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_connect_timeout_abandons_silent_attempts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
