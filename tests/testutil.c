@@ -17,6 +17,20 @@
 #include "core/clock.h"
 #include "core/socket.h"
 
+int
+zt_setup_ctx(void **state)
+{
+    *state = zmsg_ctx_new();
+    return *state == NULL ? -1 : 0;
+}
+
+int
+zt_teardown_ctx(void **state)
+{
+    zt_term(*state);
+    return 0;
+}
+
 void
 zt_setint(void *s, int option, int value)
 {

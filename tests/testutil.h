@@ -5,6 +5,7 @@
 #ifndef ZMSG_TESTUTIL_H
 #define ZMSG_TESTUTIL_H
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +32,19 @@ void zt_term(void *ctx);
 int zt_ctx_term_forget(void *ctx);
 #define zmsg_ctx_term(ctx) zt_ctx_term_forget(ctx)
 void zt_setint(void *s, int option, int value);
+// Asserts that an expression returned -1 and set errno to err.
+#define ZT_ASSERT_FAILS(expr, err)                                             \
+    do {                                                                       \
+        errno = 0;                                                             \
+        assert_int_equal((expr), -1);                                          \
+        assert_int_equal(zmsg_errno(), (err));                                 \
+    } while (0)
+// A cmocka fixture whose state is a fresh context, terminated after the
+// test (with zt_term, which closes what a failed test left open).
+int zt_setup_ctx(void **state);
+int zt_teardown_ctx(void **state);
+#define ZT_CTX_TEST(name)                                                      \
+    cmocka_unit_test_setup_teardown(name, zt_setup_ctx, zt_teardown_ctx)
 // Binds to tcp://127.0.0.1:* and writes the resolved endpoint to ep.
 void zt_bind_tcp(void *s, char *ep, size_t cap);
 

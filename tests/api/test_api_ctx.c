@@ -19,14 +19,6 @@
 
 #include "core/socket.h"
 
-// Asserts that an expression returned -1 and set errno to err.
-#define ASSERT_FAILS(expr, err)                                                \
-    do {                                                                       \
-        errno = 0;                                                             \
-        assert_int_equal((expr), -1);                                          \
-        assert_int_equal(zmsg_errno(), (err));                                 \
-    } while (0)
-
 static void
 test_new_and_term_without_sockets(void **state)
 {
@@ -51,8 +43,8 @@ test_ctx_option_defaults_and_unknown(void **state)
     assert_int_equal(zmsg_ctx_get(ctx, ZMSG_IO_THREADS), 1);
     assert_int_equal(zmsg_ctx_get(ctx, ZMSG_MAX_SOCKETS), 1023);
     assert_true(zmsg_ctx_get(ctx, ZMSG_SOCKET_LIMIT) >= 1023);
-    ASSERT_FAILS(zmsg_ctx_get(ctx, 9999), EINVAL);
-    ASSERT_FAILS(zmsg_ctx_set(ctx, 9999, 1), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_ctx_get(ctx, 9999), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_ctx_set(ctx, 9999, 1), EINVAL);
     assert_int_equal(zmsg_ctx_term(ctx), 0);
 }
 
@@ -61,13 +53,13 @@ test_io_threads_settable_before_first_socket(void **state)
 {
     (void) state;
     void *ctx = zmsg_ctx_new();
-    ASSERT_FAILS(zmsg_ctx_set(ctx, ZMSG_IO_THREADS, 0), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_ctx_set(ctx, ZMSG_IO_THREADS, 0), EINVAL);
     assert_int_equal(zmsg_ctx_get(ctx, ZMSG_IO_THREADS), 1);
     assert_int_equal(zmsg_ctx_set(ctx, ZMSG_IO_THREADS, 2), 0);
     assert_int_equal(zmsg_ctx_get(ctx, ZMSG_IO_THREADS), 2);
     void *s = zt_socket(ctx, ZMSG_PUSH);
     // The threads exist now: the count can't change any more.
-    ASSERT_FAILS(zmsg_ctx_set(ctx, ZMSG_IO_THREADS, 3), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_ctx_set(ctx, ZMSG_IO_THREADS, 3), EINVAL);
     assert_int_equal(zmsg_ctx_get(ctx, ZMSG_IO_THREADS), 2);
     zmsg_close(s);
     assert_int_equal(zmsg_ctx_term(ctx), 0);
@@ -468,14 +460,14 @@ test_send_recv_after_shutdown_are_eterm(void **state)
     zt_wait_readable(pull, 1);
     assert_int_equal(zmsg_ctx_shutdown(ctx), 0);
     char buf[16];
-    ASSERT_FAILS(zmsg_send(push, "x", 1, 0), ZMSG_ETERM);
-    ASSERT_FAILS(zmsg_send(push, "x", 1, ZMSG_DONTWAIT), ZMSG_ETERM);
-    ASSERT_FAILS(zmsg_recv(pull, buf, sizeof(buf), 0), ZMSG_ETERM);
-    ASSERT_FAILS(zmsg_recv(pull, buf, sizeof(buf), ZMSG_DONTWAIT), ZMSG_ETERM);
+    ZT_ASSERT_FAILS(zmsg_send(push, "x", 1, 0), ZMSG_ETERM);
+    ZT_ASSERT_FAILS(zmsg_send(push, "x", 1, ZMSG_DONTWAIT), ZMSG_ETERM);
+    ZT_ASSERT_FAILS(zmsg_recv(pull, buf, sizeof(buf), 0), ZMSG_ETERM);
+    ZT_ASSERT_FAILS(zmsg_recv(pull, buf, sizeof(buf), ZMSG_DONTWAIT), ZMSG_ETERM);
     zmsg_msg_t msg;
     assert_int_equal(zmsg_msg_init(&msg), 0);
-    ASSERT_FAILS(zmsg_msg_send(&msg, push, 0), ZMSG_ETERM);
-    ASSERT_FAILS(zmsg_msg_recv(&msg, pull, 0), ZMSG_ETERM);
+    ZT_ASSERT_FAILS(zmsg_msg_send(&msg, push, 0), ZMSG_ETERM);
+    ZT_ASSERT_FAILS(zmsg_msg_recv(&msg, pull, 0), ZMSG_ETERM);
     assert_int_equal(zmsg_msg_close(&msg), 0);
     assert_int_equal(zmsg_close(push), 0);
     assert_int_equal(zmsg_close(pull), 0);
@@ -492,8 +484,8 @@ test_bind_connect_after_shutdown_are_eterm(void **state)
     void *pull = zt_socket(ctx, ZMSG_PULL);
     void *push = zt_socket(ctx, ZMSG_PUSH);
     assert_int_equal(zmsg_ctx_shutdown(ctx), 0);
-    ASSERT_FAILS(zmsg_bind(pull, "tcp://127.0.0.1:*"), ZMSG_ETERM);
-    ASSERT_FAILS(zmsg_connect(push, "tcp://127.0.0.1:5555"), ZMSG_ETERM);
+    ZT_ASSERT_FAILS(zmsg_bind(pull, "tcp://127.0.0.1:*"), ZMSG_ETERM);
+    ZT_ASSERT_FAILS(zmsg_connect(push, "tcp://127.0.0.1:5555"), ZMSG_ETERM);
     assert_int_equal(zmsg_close(push), 0);
     assert_int_equal(zmsg_close(pull), 0);
     assert_int_equal(zmsg_ctx_term(ctx), 0);

@@ -33,14 +33,6 @@ teardown(void **state)
     return 0;
 }
 
-// Asserts that an expression returned -1 and set errno to err.
-#define ASSERT_FAILS(expr, err)                                                \
-    do {                                                                       \
-        errno = 0;                                                             \
-        assert_int_equal((expr), -1);                                          \
-        assert_int_equal(zmsg_errno(), (err));                                 \
-    } while (0)
-
 // Every socket call on s fails with ENOTSOCK.
 static void
 check_every_socket_call_enotsock(void *s)
@@ -48,22 +40,22 @@ check_every_socket_call_enotsock(void *s)
     int v = 1;
     size_t len = sizeof(v);
     char buf[8];
-    ASSERT_FAILS(zmsg_bind(s, "tcp://127.0.0.1:*"), ENOTSOCK);
-    ASSERT_FAILS(zmsg_connect(s, "tcp://127.0.0.1:5555"), ENOTSOCK);
-    ASSERT_FAILS(zmsg_unbind(s, "tcp://127.0.0.1:5555"), ENOTSOCK);
-    ASSERT_FAILS(zmsg_disconnect(s, "tcp://127.0.0.1:5555"), ENOTSOCK);
-    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_LINGER, &v, sizeof(v)), ENOTSOCK);
-    ASSERT_FAILS(zmsg_getsockopt(s, ZMSG_LINGER, &v, &len), ENOTSOCK);
-    ASSERT_FAILS(zmsg_send(s, "x", 1, 0), ENOTSOCK);
-    ASSERT_FAILS(zmsg_send_const(s, "x", 1, 0), ENOTSOCK);
-    ASSERT_FAILS(zmsg_recv(s, buf, sizeof(buf), 0), ENOTSOCK);
+    ZT_ASSERT_FAILS(zmsg_bind(s, "tcp://127.0.0.1:*"), ENOTSOCK);
+    ZT_ASSERT_FAILS(zmsg_connect(s, "tcp://127.0.0.1:5555"), ENOTSOCK);
+    ZT_ASSERT_FAILS(zmsg_unbind(s, "tcp://127.0.0.1:5555"), ENOTSOCK);
+    ZT_ASSERT_FAILS(zmsg_disconnect(s, "tcp://127.0.0.1:5555"), ENOTSOCK);
+    ZT_ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_LINGER, &v, sizeof(v)), ENOTSOCK);
+    ZT_ASSERT_FAILS(zmsg_getsockopt(s, ZMSG_LINGER, &v, &len), ENOTSOCK);
+    ZT_ASSERT_FAILS(zmsg_send(s, "x", 1, 0), ENOTSOCK);
+    ZT_ASSERT_FAILS(zmsg_send_const(s, "x", 1, 0), ENOTSOCK);
+    ZT_ASSERT_FAILS(zmsg_recv(s, buf, sizeof(buf), 0), ENOTSOCK);
     zmsg_msg_t msg;
     assert_int_equal(zmsg_msg_init_size(&msg, 3), 0);
-    ASSERT_FAILS(zmsg_msg_send(&msg, s, 0), ENOTSOCK);
+    ZT_ASSERT_FAILS(zmsg_msg_send(&msg, s, 0), ENOTSOCK);
     assert_int_equal(zmsg_msg_size(&msg), 3); // still the caller's
-    ASSERT_FAILS(zmsg_msg_recv(&msg, s, 0), ENOTSOCK);
+    ZT_ASSERT_FAILS(zmsg_msg_recv(&msg, s, 0), ENOTSOCK);
     assert_int_equal(zmsg_msg_close(&msg), 0);
-    ASSERT_FAILS(zmsg_close(s), ENOTSOCK);
+    ZT_ASSERT_FAILS(zmsg_close(s), ENOTSOCK);
 }
 
 static void
@@ -87,10 +79,10 @@ static void
 test_null_context_is_efault(void **state)
 {
     (void) state;
-    ASSERT_FAILS(zmsg_ctx_term(NULL), EFAULT);
-    ASSERT_FAILS(zmsg_ctx_shutdown(NULL), EFAULT);
-    ASSERT_FAILS(zmsg_ctx_set(NULL, ZMSG_IO_THREADS, 1), EFAULT);
-    ASSERT_FAILS(zmsg_ctx_get(NULL, ZMSG_IO_THREADS), EFAULT);
+    ZT_ASSERT_FAILS(zmsg_ctx_term(NULL), EFAULT);
+    ZT_ASSERT_FAILS(zmsg_ctx_shutdown(NULL), EFAULT);
+    ZT_ASSERT_FAILS(zmsg_ctx_set(NULL, ZMSG_IO_THREADS, 1), EFAULT);
+    ZT_ASSERT_FAILS(zmsg_ctx_get(NULL, ZMSG_IO_THREADS), EFAULT);
     errno = 0;
     assert_null(zmsg_socket(NULL, ZMSG_PUSH));
     assert_int_equal(zmsg_errno(), EFAULT);
@@ -128,8 +120,8 @@ test_unknown_transport_is_eprotonosupport(void **state)
 {
     fixture_t *f = *state;
     void *s = zt_socket(f->ctx, ZMSG_PUSH);
-    ASSERT_FAILS(zmsg_bind(s, "foo://x"), EPROTONOSUPPORT);
-    ASSERT_FAILS(zmsg_connect(s, "foo://x"), EPROTONOSUPPORT);
+    ZT_ASSERT_FAILS(zmsg_bind(s, "foo://x"), EPROTONOSUPPORT);
+    ZT_ASSERT_FAILS(zmsg_connect(s, "foo://x"), EPROTONOSUPPORT);
     zmsg_close(s);
 }
 
@@ -165,10 +157,10 @@ test_null_endpoint_is_einval(void **state)
 {
     fixture_t *f = *state;
     void *s = zt_socket(f->ctx, ZMSG_PULL);
-    ASSERT_FAILS(zmsg_bind(s, NULL), EINVAL);
-    ASSERT_FAILS(zmsg_connect(s, NULL), EINVAL);
-    ASSERT_FAILS(zmsg_unbind(s, NULL), EINVAL);
-    ASSERT_FAILS(zmsg_disconnect(s, NULL), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_bind(s, NULL), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_connect(s, NULL), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_unbind(s, NULL), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_disconnect(s, NULL), EINVAL);
     zmsg_close(s);
 }
 
@@ -177,8 +169,8 @@ test_connect_to_port_zero_or_star_is_einval(void **state)
 {
     fixture_t *f = *state;
     void *s = zt_socket(f->ctx, ZMSG_PUSH);
-    ASSERT_FAILS(zmsg_connect(s, "tcp://127.0.0.1:0"), EINVAL);
-    ASSERT_FAILS(zmsg_connect(s, "tcp://127.0.0.1:*"), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_connect(s, "tcp://127.0.0.1:0"), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_connect(s, "tcp://127.0.0.1:*"), EINVAL);
     zmsg_close(s);
 }
 
@@ -190,7 +182,7 @@ test_bind_to_bound_port_is_eaddrinuse(void **state)
     char ep[256];
     zt_bind_tcp(a, ep, sizeof(ep));
     void *b = zt_socket(f->ctx, ZMSG_PULL);
-    ASSERT_FAILS(zmsg_bind(b, ep), EADDRINUSE);
+    ZT_ASSERT_FAILS(zmsg_bind(b, ep), EADDRINUSE);
     zmsg_close(b);
     zmsg_close(a);
 }
@@ -201,7 +193,7 @@ test_bind_to_foreign_address_is_eaddrnotavail(void **state)
 {
     fixture_t *f = *state;
     void *s = zt_socket(f->ctx, ZMSG_PULL);
-    ASSERT_FAILS(zmsg_bind(s, "tcp://192.0.2.1:5555"), EADDRNOTAVAIL);
+    ZT_ASSERT_FAILS(zmsg_bind(s, "tcp://192.0.2.1:5555"), EADDRNOTAVAIL);
     zmsg_close(s);
 }
 
@@ -210,15 +202,15 @@ test_unbind_or_disconnect_unknown_is_enoent(void **state)
 {
     fixture_t *f = *state;
     void *s = zt_socket(f->ctx, ZMSG_PULL);
-    ASSERT_FAILS(zmsg_unbind(s, "tcp://127.0.0.1:5555"), ENOENT);
-    ASSERT_FAILS(zmsg_disconnect(s, "tcp://127.0.0.1:5555"), ENOENT);
+    ZT_ASSERT_FAILS(zmsg_unbind(s, "tcp://127.0.0.1:5555"), ENOENT);
+    ZT_ASSERT_FAILS(zmsg_disconnect(s, "tcp://127.0.0.1:5555"), ENOENT);
     // A bound endpoint can't be disconnected, nor a connected one unbound.
     char ep[256];
     zt_bind_tcp(s, ep, sizeof(ep));
-    ASSERT_FAILS(zmsg_disconnect(s, ep), ENOENT);
+    ZT_ASSERT_FAILS(zmsg_disconnect(s, ep), ENOENT);
     void *c = zt_socket(f->ctx, ZMSG_PUSH);
     assert_int_equal(zmsg_connect(c, ep), 0);
-    ASSERT_FAILS(zmsg_unbind(c, ep), ENOENT);
+    ZT_ASSERT_FAILS(zmsg_unbind(c, ep), ENOENT);
     zmsg_close(c);
     zmsg_close(s);
 }
@@ -244,17 +236,17 @@ test_unknown_option_is_einval(void **state)
     void *s = zt_socket(f->ctx, ZMSG_PUSH);
     int v = 1;
     size_t len = sizeof(v);
-    ASSERT_FAILS(zmsg_setsockopt(s, 9999, &v, sizeof(v)), EINVAL);
-    ASSERT_FAILS(zmsg_getsockopt(s, 9999, &v, &len), EINVAL);
-    ASSERT_FAILS(zmsg_setsockopt(s, -1, &v, sizeof(v)), EINVAL);
-    ASSERT_FAILS(zmsg_getsockopt(s, 0, &v, &len), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_setsockopt(s, 9999, &v, sizeof(v)), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_getsockopt(s, 9999, &v, &len), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_setsockopt(s, -1, &v, sizeof(v)), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_getsockopt(s, 0, &v, &len), EINVAL);
     // SUBSCRIBE belongs to SUB sockets, and nobody can read it back.
-    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_SUBSCRIBE, "a", 1), EINVAL);
-    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_UNSUBSCRIBE, "a", 1), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_SUBSCRIBE, "a", 1), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_UNSUBSCRIBE, "a", 1), EINVAL);
     void *sub = zt_socket(f->ctx, ZMSG_SUB);
     char buf[16];
     len = sizeof(buf);
-    ASSERT_FAILS(zmsg_getsockopt(sub, ZMSG_SUBSCRIBE, buf, &len), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_getsockopt(sub, ZMSG_SUBSCRIBE, buf, &len), EINVAL);
     zmsg_close(sub);
     zmsg_close(s);
 }
@@ -303,9 +295,9 @@ test_option_of_wrong_size_is_einval(void **state)
             fail_msg("option %d changed from %d to %d", opt, before, after);
     }
     int small = 5;
-    ASSERT_FAILS(
+    ZT_ASSERT_FAILS(
         zmsg_setsockopt(s, ZMSG_MAXMSGSIZE, &small, sizeof(small)), EINVAL);
-    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_MAXMSGSIZE, NULL, 8), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_MAXMSGSIZE, NULL, 8), EINVAL);
     int64_t max = 0;
     size_t len = sizeof(max);
     assert_int_equal(zmsg_getsockopt(s, ZMSG_MAXMSGSIZE, &max, &len), 0);
@@ -371,7 +363,7 @@ test_option_out_of_range_is_einval(void **state)
                      cases[i].opt, v, cases[i].dflt);
     }
     int64_t bad64 = -2;
-    ASSERT_FAILS(
+    ZT_ASSERT_FAILS(
         zmsg_setsockopt(s, ZMSG_MAXMSGSIZE, &bad64, sizeof(bad64)), EINVAL);
     struct {
         int opt, val;
@@ -402,12 +394,12 @@ test_read_only_option_is_einval(void **state)
     fixture_t *f = *state;
     void *s = zt_socket(f->ctx, ZMSG_PUSH);
     int v = ZMSG_PULL;
-    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_TYPE, &v, sizeof(v)), EINVAL);
-    ASSERT_FAILS(
+    ZT_ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_TYPE, &v, sizeof(v)), EINVAL);
+    ZT_ASSERT_FAILS(
         zmsg_setsockopt(s, ZMSG_LAST_ENDPOINT, "tcp://1.2.3.4:5", 16), EINVAL);
-    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_RCVMORE, &v, sizeof(v)), EINVAL);
-    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_EVENTS, &v, sizeof(v)), EINVAL);
-    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_FD, &v, sizeof(v)), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_RCVMORE, &v, sizeof(v)), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_EVENTS, &v, sizeof(v)), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_FD, &v, sizeof(v)), EINVAL);
     size_t len = sizeof(v);
     assert_int_equal(zmsg_getsockopt(s, ZMSG_TYPE, &v, &len), 0);
     assert_int_equal(v, ZMSG_PUSH);
@@ -421,16 +413,16 @@ test_getsockopt_with_small_buffer_is_einval(void **state)
     void *s = zt_socket(f->ctx, ZMSG_PULL);
     char buf[256];
     size_t len = 2;
-    ASSERT_FAILS(zmsg_getsockopt(s, ZMSG_SNDHWM, buf, &len), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_getsockopt(s, ZMSG_SNDHWM, buf, &len), EINVAL);
     len = 4;
-    ASSERT_FAILS(zmsg_getsockopt(s, ZMSG_MAXMSGSIZE, buf, &len), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_getsockopt(s, ZMSG_MAXMSGSIZE, buf, &len), EINVAL);
     assert_int_equal(zmsg_setsockopt(s, ZMSG_ROUTING_ID, "abcde", 5), 0);
     len = 3;
-    ASSERT_FAILS(zmsg_getsockopt(s, ZMSG_ROUTING_ID, buf, &len), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_getsockopt(s, ZMSG_ROUTING_ID, buf, &len), EINVAL);
     char ep[256];
     zt_bind_tcp(s, ep, sizeof(ep));
     len = strlen(ep); // no room for the terminating NUL
-    ASSERT_FAILS(zmsg_getsockopt(s, ZMSG_LAST_ENDPOINT, buf, &len), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_getsockopt(s, ZMSG_LAST_ENDPOINT, buf, &len), EINVAL);
     zmsg_close(s);
 }
 
@@ -504,9 +496,9 @@ test_req_options_only_on_req(void **state)
         for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
             int one = 1;
             size_t len = sizeof(one);
-            ASSERT_FAILS(zmsg_setsockopt(s, opts[k], &one, sizeof(one)),
+            ZT_ASSERT_FAILS(zmsg_setsockopt(s, opts[k], &one, sizeof(one)),
                          EINVAL);
-            ASSERT_FAILS(zmsg_getsockopt(s, opts[k], &one, &len), EINVAL);
+            ZT_ASSERT_FAILS(zmsg_getsockopt(s, opts[k], &one, &len), EINVAL);
         }
         zmsg_close(s);
     }
@@ -605,10 +597,10 @@ test_invalid_routing_id_is_einval(void **state)
     fixture_t *f = *state;
     void *s = zt_socket(f->ctx, ZMSG_PULL);
     const unsigned char id[] = { 0x00, 'a', 'b' };
-    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_ROUTING_ID, id, sizeof(id)), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_ROUTING_ID, id, sizeof(id)), EINVAL);
     unsigned char big[256];
     memset(big, 'r', sizeof(big));
-    ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_ROUTING_ID, big, sizeof(big)), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_setsockopt(s, ZMSG_ROUTING_ID, big, sizeof(big)), EINVAL);
     unsigned char buf[256];
     size_t len = sizeof(buf);
     assert_int_equal(zmsg_getsockopt(s, ZMSG_ROUTING_ID, buf, &len), 0);
@@ -642,7 +634,7 @@ test_send_on_pull_is_enotsup(void **state)
 {
     fixture_t *f = *state;
     void *s = zt_socket(f->ctx, ZMSG_PULL);
-    ASSERT_FAILS(zmsg_send(s, "x", 1, 0), ENOTSUP);
+    ZT_ASSERT_FAILS(zmsg_send(s, "x", 1, 0), ENOTSUP);
     zmsg_close(s);
 }
 
@@ -652,7 +644,7 @@ test_recv_on_push_is_enotsup(void **state)
     fixture_t *f = *state;
     void *s = zt_socket(f->ctx, ZMSG_PUSH);
     char buf[4];
-    ASSERT_FAILS(zmsg_recv(s, buf, sizeof(buf), 0), ENOTSUP);
+    ZT_ASSERT_FAILS(zmsg_recv(s, buf, sizeof(buf), 0), ENOTSUP);
     zmsg_close(s);
 }
 
@@ -664,7 +656,7 @@ test_recv_dontwait_on_empty_is_eagain(void **state)
     char ep[256];
     zt_bind_tcp(s, ep, sizeof(ep));
     char buf[4];
-    ASSERT_FAILS(zmsg_recv(s, buf, sizeof(buf), ZMSG_DONTWAIT), EAGAIN);
+    ZT_ASSERT_FAILS(zmsg_recv(s, buf, sizeof(buf), ZMSG_DONTWAIT), EAGAIN);
     zmsg_close(s);
 }
 
@@ -678,7 +670,7 @@ test_recv_timeout_is_eagain_after_timeout(void **state)
     zt_bind_tcp(s, ep, sizeof(ep));
     char buf[4];
     int64_t t0 = zt_now_ms();
-    ASSERT_FAILS(zmsg_recv(s, buf, sizeof(buf), 0), EAGAIN);
+    ZT_ASSERT_FAILS(zmsg_recv(s, buf, sizeof(buf), 0), EAGAIN);
     assert_true(zt_now_ms() - t0 >= 45);
     zmsg_close(s);
 }

@@ -43,14 +43,6 @@ teardown(void **state)
     return 0;
 }
 
-// Asserts that an expression returned -1 and set errno to err.
-#define ASSERT_FAILS(expr, err)                                                \
-    do {                                                                       \
-        errno = 0;                                                             \
-        assert_int_equal((expr), -1);                                          \
-        assert_int_equal(zmsg_errno(), (err));                                 \
-    } while (0)
-
 // A connected PUSH/PULL pair over tcp.
 static void
 make_pair(void *ctx, void **push, void **pull)
@@ -339,10 +331,10 @@ test_item_without_socket_or_fd_is_einval(void **state)
         { NULL, -1, ZMSG_POLLIN, 0 },
     };
     assert_int_equal(write(f->pipefd[1], "x", 1), 1);
-    ASSERT_FAILS(zmsg_poll(items, 2, 0), EINVAL);
-    ASSERT_FAILS(zmsg_poll(&items[1], 1, -1), EINVAL);
-    ASSERT_FAILS(zmsg_poll(items, -1, 0), EINVAL);
-    ASSERT_FAILS(zmsg_poll(NULL, 1, 0), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_poll(items, 2, 0), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_poll(&items[1], 1, -1), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_poll(items, -1, 0), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_poll(NULL, 1, 0), EINVAL);
 }
 
 // A closed socket in the items is ENOTSOCK, even with a timeout of -1.
@@ -357,8 +349,8 @@ test_closed_socket_is_enotsock(void **state)
         { NULL, f->pipefd[0], ZMSG_POLLIN, 0 },
         { s, 0, ZMSG_POLLIN, 0 },
     };
-    ASSERT_FAILS(zmsg_poll(items, 2, 0), ENOTSOCK);
-    ASSERT_FAILS(zmsg_poll(items, 2, -1), ENOTSOCK);
+    ZT_ASSERT_FAILS(zmsg_poll(items, 2, 0), ENOTSOCK);
+    ZT_ASSERT_FAILS(zmsg_poll(items, 2, -1), ENOTSOCK);
 }
 
 // No items and timeout 0: 0 at once.

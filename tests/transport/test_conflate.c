@@ -11,20 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
-setup(void **state)
-{
-    *state = zmsg_ctx_new();
-    return *state == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-    zt_term(*state);
-    return 0;
-}
-
 static void
 send_numbers(void *s, int n)
 {
@@ -157,14 +143,10 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_inproc_pull_keeps_newest, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_inproc_push_keeps_newest, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_inproc_sub_keeps_newest, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_tcp_pull_never_pushes_back,
-                                        setup, teardown),
+        ZT_CTX_TEST(test_inproc_pull_keeps_newest),
+        ZT_CTX_TEST(test_inproc_push_keeps_newest),
+        ZT_CTX_TEST(test_inproc_sub_keeps_newest),
+        ZT_CTX_TEST(test_tcp_pull_never_pushes_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

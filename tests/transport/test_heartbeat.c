@@ -17,20 +17,6 @@
 
 #include "core/clock.h"
 
-static int
-setup(void **state)
-{
-    *state = zmsg_ctx_new();
-    return *state == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-    zt_term(*state);
-    return 0;
-}
-
 // Reads frames until a command named name (without its length octet)
 // arrives, answering nothing. Returns the command's body size.
 static size_t
@@ -40,8 +26,8 @@ raw_expect_command(int fd, const char *name, char *body, size_t cap)
     for (int i = 0; i < 100; i++) {
         int flags;
         size_t n = zt_raw_recv_frame(fd, body, cap, &flags);
-        if ((flags & 0x04) && n > nlen && (size_t) body[0] == nlen &&
-            memcmp(body + 1, name, nlen) == 0)
+        if ((flags & 0x04) && n > nlen && (size_t) body[0] == nlen
+            && memcmp(body + 1, name, nlen) == 0)
             return n;
     }
     fail_msg("no %s command among 100 frames", name);
@@ -195,8 +181,8 @@ test_peer_ttl_is_honoured(void **state)
     zt_raw_handshake(fd, "PUSH");
     zt_raw_read_handshake(fd);
     // PING, TTL 3 deciseconds, context "ab".
-    static const uint8_t ping[] = { 0x04, 9,   4,   'P', 'I', 'N',
-                                    'G',  0x00, 0x03, 'a', 'b' };
+    static const uint8_t ping[]
+        = { 0x04, 9, 4, 'P', 'I', 'N', 'G', 0x00, 0x03, 'a', 'b' };
     int64_t sent = zmi_clock_ms();
     zt_raw_send(fd, ping, sizeof(ping));
     char body[64];
@@ -252,18 +238,12 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_pings_carry_the_ttl, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_silent_peer_is_dropped, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_answering_peer_is_kept, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_any_traffic_counts_as_life,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_peer_ttl_is_honoured, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(
-            test_connecter_reconnects_after_timeout, setup, teardown),
+        ZT_CTX_TEST(test_pings_carry_the_ttl),
+        ZT_CTX_TEST(test_silent_peer_is_dropped),
+        ZT_CTX_TEST(test_answering_peer_is_kept),
+        ZT_CTX_TEST(test_any_traffic_counts_as_life),
+        ZT_CTX_TEST(test_peer_ttl_is_honoured),
+        ZT_CTX_TEST(test_connecter_reconnects_after_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

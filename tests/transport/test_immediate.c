@@ -9,20 +9,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int
-setup(void **state)
-{
-    *state = zmsg_ctx_new();
-    return *state == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-    zt_term(*state);
-    return 0;
-}
-
 // Without a completed connection there is no queue: EAGAIN, where a PUSH
 // without IMMEDIATE queues the message.
 static void
@@ -112,12 +98,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_no_queue_without_connection,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_only_live_peers_get_messages,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_queue_goes_with_the_peer, setup,
-                                        teardown),
+        ZT_CTX_TEST(test_no_queue_without_connection),
+        ZT_CTX_TEST(test_only_live_peers_get_messages),
+        ZT_CTX_TEST(test_queue_goes_with_the_peer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,14 +36,6 @@ teardown(void **state)
     return 0;
 }
 
-// Asserts that an expression returned -1 and set errno to err.
-#define ASSERT_FAILS(expr, err)                                                \
-    do {                                                                       \
-        errno = 0;                                                             \
-        assert_int_equal((expr), -1);                                          \
-        assert_int_equal(zmsg_errno(), (err));                                 \
-    } while (0)
-
 // Nothing can be received right now. Over inproc a connected peer's
 // message is in the pipe when zmsg_send returns, and a DONTWAIT receive
 // first processes the attach, so this is exact, not a timing guess.
@@ -51,7 +43,7 @@ static void
 assert_nothing_to_receive(void *s)
 {
     char buf[32];
-    ASSERT_FAILS(zmsg_recv(s, buf, sizeof(buf), ZMSG_DONTWAIT), EAGAIN);
+    ZT_ASSERT_FAILS(zmsg_recv(s, buf, sizeof(buf), ZMSG_DONTWAIT), EAGAIN);
 }
 
 // Messages sent after a connect and before the bind (one of them in three
@@ -135,8 +127,8 @@ test_duplicate_bind_is_eaddrinuse(void **state)
     void *a = zt_socket(f->ctx, ZMSG_PULL);
     void *b = zt_socket(f->ctx, ZMSG_PULL);
     assert_int_equal(zmsg_bind(a, "inproc://dup"), 0);
-    ASSERT_FAILS(zmsg_bind(b, "inproc://dup"), EADDRINUSE);
-    ASSERT_FAILS(zmsg_bind(a, "inproc://dup"), EADDRINUSE);
+    ZT_ASSERT_FAILS(zmsg_bind(b, "inproc://dup"), EADDRINUSE);
+    ZT_ASSERT_FAILS(zmsg_bind(a, "inproc://dup"), EADDRINUSE);
     void *push = zt_socket(f->ctx, ZMSG_PUSH);
     assert_int_equal(zmsg_connect(push, "inproc://dup"), 0);
     zt_send_str(push, "to a", 0);
@@ -154,8 +146,8 @@ test_empty_name_is_einval(void **state)
 {
     fixture_t *f = *state;
     void *s = zt_socket(f->ctx, ZMSG_PULL);
-    ASSERT_FAILS(zmsg_bind(s, "inproc://"), EINVAL);
-    ASSERT_FAILS(zmsg_connect(s, "inproc://"), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_bind(s, "inproc://"), EINVAL);
+    ZT_ASSERT_FAILS(zmsg_connect(s, "inproc://"), EINVAL);
     assert_int_equal(zt_pipes(s), 0);
     char ep[64];
     size_t len = sizeof(ep);
@@ -316,7 +308,7 @@ test_unbind_then_bind_again(void **state)
     void *push, *a;
     make_pair(f->ctx, "inproc://rebind", &push, &a);
     assert_int_equal(zmsg_unbind(a, "inproc://rebind"), 0);
-    ASSERT_FAILS(zmsg_unbind(a, "inproc://rebind"), ENOENT);
+    ZT_ASSERT_FAILS(zmsg_unbind(a, "inproc://rebind"), ENOENT);
     zt_send_str(push, "still connected", 0);
     zt_recv_str(a, "still connected", 0);
     void *b = zt_socket(f->ctx, ZMSG_PULL);
@@ -326,7 +318,7 @@ test_unbind_then_bind_again(void **state)
     zt_send_str(push2, "to b", 0);
     zt_recv_str(b, "to b", 0);
     assert_nothing_to_receive(a);
-    ASSERT_FAILS(zmsg_bind(a, "inproc://rebind"), EADDRINUSE);
+    ZT_ASSERT_FAILS(zmsg_bind(a, "inproc://rebind"), EADDRINUSE);
     zmsg_close(b); // closing unbinds too
     assert_int_equal(zmsg_bind(a, "inproc://rebind"), 0);
     void *push3 = zt_socket(f->ctx, ZMSG_PUSH);
@@ -350,7 +342,7 @@ test_incompatible_types(void **state)
     void *pub = zt_socket(f->ctx, ZMSG_PUB);
     assert_int_equal(zmsg_bind(pub, "inproc://pub"), 0);
     void *push = zt_socket(f->ctx, ZMSG_PUSH);
-    ASSERT_FAILS(zmsg_connect(push, "inproc://pub"), ZMSG_ENOCOMPATPROTO);
+    ZT_ASSERT_FAILS(zmsg_connect(push, "inproc://pub"), ZMSG_ENOCOMPATPROTO);
     assert_int_equal(zt_pipes(push), 0);
     assert_int_equal(zt_pipes(pub), 0);
     // A compatible peer of the same binder is fine.
@@ -392,8 +384,8 @@ test_disconnect(void **state)
     // NB: the PULL first: its answer is what ends the PUSH's end.
     zt_wait_pipes_at_most(pull, 0);
     zt_wait_pipes_at_most(push, 0);
-    ASSERT_FAILS(zmsg_send(push, "x", 1, ZMSG_DONTWAIT), EAGAIN);
-    ASSERT_FAILS(zmsg_disconnect(push, "inproc://dc"), ENOENT);
+    ZT_ASSERT_FAILS(zmsg_send(push, "x", 1, ZMSG_DONTWAIT), EAGAIN);
+    ZT_ASSERT_FAILS(zmsg_disconnect(push, "inproc://dc"), ENOENT);
 
     // Waiting for a bind: the queued message goes with the connect.
     assert_int_equal(zmsg_connect(push, "inproc://later"), 0);

@@ -67,14 +67,6 @@ teardown(void **state)
     return 0;
 }
 
-// Asserts that an expression returned -1 and set errno to err.
-#define ASSERT_FAILS(expr, err)                                                \
-    do {                                                                       \
-        errno = 0;                                                             \
-        assert_int_equal((expr), -1);                                          \
-        assert_int_equal(zmsg_errno(), (err));                                 \
-    } while (0)
-
 // path = dir/name, ep = "ipc://" path.
 static void
 make_path(fixture_t *f, const char *name, char *path, size_t pcap, char *ep,
@@ -201,7 +193,7 @@ test_unbind_removes_socket_file(void **state)
     assert_int_equal(zmsg_unbind(pull, ep), 0);
     wait_io_done(pull);
     assert_false(exists(path));
-    ASSERT_FAILS(zmsg_unbind(pull, ep), ENOENT);
+    ZT_ASSERT_FAILS(zmsg_unbind(pull, ep), ENOENT);
     // Bound again, it works again.
     assert_int_equal(zmsg_bind(pull, ep), 0);
     assert_true(is_socket_file(path));
@@ -282,7 +274,7 @@ test_stale_file_of_killed_process_is_replaced(void **state)
     assert_int_equal(ok, 'y');
     // While the child lives, the path is taken.
     void *pull = zt_socket(f->ctx, ZMSG_PULL);
-    ASSERT_FAILS(zmsg_bind(pull, ep), EADDRINUSE);
+    ZT_ASSERT_FAILS(zmsg_bind(pull, ep), EADDRINUSE);
     assert_int_equal(kill(pid, SIGKILL), 0);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -302,14 +294,14 @@ test_live_listener_gives_eaddrinuse(void **state)
     make_path(f, "live.sock", path, sizeof(path), ep, sizeof(ep));
     int lfd = raw_unix_bind(path, true);
     void *a = zt_socket(f->ctx, ZMSG_PULL);
-    ASSERT_FAILS(zmsg_bind(a, ep), EADDRINUSE);
+    ZT_ASSERT_FAILS(zmsg_bind(a, ep), EADDRINUSE);
     assert_true(is_socket_file(path));
     assert_int_equal(raw_unix_connect(path), 0); // still the plain one's
     close(lfd);
     unlink(path);
     assert_int_equal(zmsg_bind(a, ep), 0);
     void *b = zt_socket(f->ctx, ZMSG_PULL);
-    ASSERT_FAILS(zmsg_bind(b, ep), EADDRINUSE);
+    ZT_ASSERT_FAILS(zmsg_bind(b, ep), EADDRINUSE);
     assert_true(is_socket_file(path));
     check_delivery(f, a, ep, "first binder");
     zmsg_close(b);
@@ -329,7 +321,7 @@ test_regular_file_is_not_replaced(void **state)
     assert_int_equal(write(fd, "keep", 4), 4);
     close(fd);
     void *pull = zt_socket(f->ctx, ZMSG_PULL);
-    ASSERT_FAILS(zmsg_bind(pull, ep), EADDRINUSE);
+    ZT_ASSERT_FAILS(zmsg_bind(pull, ep), EADDRINUSE);
     struct stat st;
     assert_int_equal(lstat(path, &st), 0);
     assert_true(S_ISREG(st.st_mode));
@@ -462,17 +454,17 @@ test_path_longer_than_sun_path_is_enametoolong(void **state)
     path[SUN_PATH_MAX] = '\0';
     snprintf(ep, sizeof(ep), "ipc://%s", path);
     void *pull = zt_socket(f->ctx, ZMSG_PULL);
-    ASSERT_FAILS(zmsg_bind(pull, ep), ENAMETOOLONG);
+    ZT_ASSERT_FAILS(zmsg_bind(pull, ep), ENAMETOOLONG);
     assert_false(exists(path));
     void *push = zt_socket(f->ctx, ZMSG_PUSH);
-    ASSERT_FAILS(zmsg_connect(push, ep), ENAMETOOLONG);
+    ZT_ASSERT_FAILS(zmsg_connect(push, ep), ENAMETOOLONG);
     // Far too long too.
     char huge[1024];
     memset(huge, 'y', sizeof(huge));
     memcpy(huge, "ipc:///", 7);
     huge[sizeof(huge) - 1] = '\0';
-    ASSERT_FAILS(zmsg_bind(pull, huge), ENAMETOOLONG);
-    ASSERT_FAILS(zmsg_connect(push, huge), ENAMETOOLONG);
+    ZT_ASSERT_FAILS(zmsg_bind(pull, huge), ENAMETOOLONG);
+    ZT_ASSERT_FAILS(zmsg_connect(push, huge), ENAMETOOLONG);
     // One character less fits.
     path[SUN_PATH_MAX - 1] = '\0';
     snprintf(ep, sizeof(ep), "ipc://%s", path);

@@ -14,20 +14,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int
-setup(void **state)
-{
-    *state = zmsg_ctx_new();
-    return *state == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-    zt_term(*state);
-    return 0;
-}
-
 static void
 round_trip(void *ctx, void *pull, const char *connect_to)
 {
@@ -106,8 +92,8 @@ test_connect_by_host_name(void **state)
     char ep[256];
     zt_bind_tcp(pull, ep, sizeof(ep));
     char named[64];
-    snprintf(named, sizeof(named), "tcp://localhost:%d",
-             atoi(strrchr(ep, ':') + 1));
+    snprintf(
+        named, sizeof(named), "tcp://localhost:%d", atoi(strrchr(ep, ':') + 1));
     round_trip(*state, pull, named);
     zmsg_close(pull);
 }
@@ -136,7 +122,7 @@ test_reconnect_backs_off(void **state)
     for (int i = 0; i < 6; i++) {
         int64_t gap = at[i + 1] - at[i];
         print_message("gap %d: %lld ms (timer %lld)\n", i, (long long) gap,
-                      (long long) want[i]);
+            (long long) want[i]);
         // 2 ms of slack for the clock's granularity.
         assert_true(gap >= want[i] - 2);
         sum += gap;
@@ -231,15 +217,11 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_ipv6_loopback, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ipv6_wildcard_is_dual_stack,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_connect_by_host_name, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_reconnect_backs_off, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(
-            test_connect_timeout_abandons_silent_attempts, setup, teardown),
+        ZT_CTX_TEST(test_ipv6_loopback),
+        ZT_CTX_TEST(test_ipv6_wildcard_is_dual_stack),
+        ZT_CTX_TEST(test_connect_by_host_name),
+        ZT_CTX_TEST(test_reconnect_backs_off),
+        ZT_CTX_TEST(test_connect_timeout_abandons_silent_attempts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
