@@ -558,6 +558,34 @@ test_req_drops_reply_without_envelope(void **state)
     zmsg_close(req);
 }
 
+// A REP fair-queues its requesters: with two requests waiting from each
+// of two (relaxed) REQs, the first two it serves come one from each.
+static void
+test_rep_fair_queues_requesters(void **state)
+{
+    fixture_t *f = *state;
+    char ep[256];
+    void *rep = bound_rep(f->ctx, ep, sizeof(ep));
+    void *req[2];
+    for (int i = 0; i < 2; i++) {
+        req[i] = zt_socket(f->ctx, ZMSG_REQ);
+        zt_setint(req[i], ZMSG_REQ_RELAXED, 1);
+        assert_int_equal(zmsg_connect(req[i], ep), 0);
+        zt_send_str(req[i], i == 0 ? "A" : "B", 0);
+        zt_send_str(req[i], i == 0 ? "A" : "B", 0);
+    }
+    zt_wait_readable(rep, 2);
+    char got[2][4] = { "", "" };
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(zmsg_recv(rep, got[i], sizeof(got[i]) - 1, 0), 1);
+        zt_send_str(rep, got[i], 0);
+    }
+    assert_true(got[0][0] != got[1][0]);
+    zmsg_close(req[0]);
+    zmsg_close(req[1]);
+    zmsg_close(rep);
+}
+
 // A reply from a peer that was not asked is dropped; the asked peer's
 // reply is the one received.
 static void
@@ -649,6 +677,7 @@ main(void)
         T(test_rep_drops_request_without_envelope),
         T(test_req_drops_reply_without_envelope),
         T(test_req_drops_reply_from_peer_not_asked),
+        T(test_rep_fair_queues_requesters),
         T(test_req_without_peer_cannot_send),
     };
 #undef T
