@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,39 @@
 #define DEFAULT_ENDPOINT "tcp://localhost:5555"
 #define DEFAULT_REQUESTS 10
 #define DEFAULT_TIMEOUT_MS 5000
+
+// Set by SIGINT and SIGTERM: stop, close, terminate and exit 0.
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop_signal(int sig)
+{
+    (void) sig;
+    stop_requested = 1;
+}
+
+// Catches SIGINT and SIGTERM. Without SA_RESTART a zmsg call that waits
+// returns -1 with EINTR, and the loop then sees the flag.
+static void
+catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) != 0
+        || sigaction(SIGTERM, &sa, NULL) != 0) {
+        perror("hwclient: sigaction");
+        exit(1);
+    }
+}
+
+// True when a zmsg call failed because SIGINT or SIGTERM came.
+static bool
+interrupted(void)
+{
+    return zmsg_errno() == EINTR && stop_requested;
+}
 
 // Prints what failed with zmsg's description of the error and exits 1.
 static void
@@ -76,6 +111,7 @@ main(int argc, char *argv[])
     }
     if (optind != argc)
         usage();
+    catch_stop_signals();
 
     void *ctx = zmsg_ctx_new();
     if (!ctx)
@@ -102,11 +138,14 @@ main(int argc, char *argv[])
         die(what);
     }
 
-    for (int i = 0; i < nrequests; i++) {
+    for (int i = 0; i < nrequests && !stop_requested; i++) {
         printf("Sending Hello %d...\n", i);
         fflush(stdout);
-        if (zmsg_send(requester, "Hello", 5, 0) != 5)
+        if (zmsg_send(requester, "Hello", 5, 0) != 5) {
+            if (interrupted())
+                break;
             die("zmsg_send");
+        }
 
         char reply[256];
         int size = zmsg_recv(requester, reply, sizeof reply - 1, 0);
@@ -118,6 +157,8 @@ main(int argc, char *argv[])
             // a new request (with ZMSG_REQ_CORRELATE set, a late reply to
             // the abandoned one is then never taken for the new one's).
             // Here one lost reply is enough to give up.
+            if (interrupted())
+                break;
             if (zmsg_errno() == EAGAIN) {
                 fprintf(stderr, "hwclient: no reply within %d ms from %s\n",
                     timeout_ms, endpoint);

@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,39 @@
 #include <unistd.h>
 
 #define DEFAULT_ENDPOINT "tcp://*:5555"
+
+// Set by SIGINT and SIGTERM: stop, close, terminate and exit 0.
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop_signal(int sig)
+{
+    (void) sig;
+    stop_requested = 1;
+}
+
+// Catches SIGINT and SIGTERM. Without SA_RESTART a zmsg call that waits
+// returns -1 with EINTR, and the loop then sees the flag.
+static void
+catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) != 0
+        || sigaction(SIGTERM, &sa, NULL) != 0) {
+        perror("hwserver: sigaction");
+        exit(1);
+    }
+}
+
+// True when a zmsg call failed because SIGINT or SIGTERM came.
+static bool
+interrupted(void)
+{
+    return zmsg_errno() == EINTR && stop_requested;
+}
 
 // Prints what failed with zmsg's description of the error and exits 1.
 static void
@@ -50,12 +85,12 @@ parse_count(const char *text)
     return (int) v;
 }
 
-// Sleeps for ms milliseconds, resuming after signals.
+// Sleeps for ms milliseconds, or less if asked to stop.
 static void
 work(int ms)
 {
     struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !stop_requested)
         ;
 }
 
@@ -85,6 +120,7 @@ main(int argc, char *argv[])
     }
     if (optind != argc)
         usage();
+    catch_stop_signals();
 
     void *ctx = zmsg_ctx_new();
     if (!ctx)
@@ -105,13 +141,18 @@ main(int argc, char *argv[])
         die(what);
     }
 
-    for (int served = 0; max_requests == 0 || served < max_requests; served++) {
+    for (int served = 0;
+         !stop_requested && (max_requests == 0 || served < max_requests);
+         served++) {
         // Wait for the next request from a client. A request longer than
         // the buffer is cut short; zmsg_recv still returns its full size.
         char request[256];
         int size = zmsg_recv(responder, request, sizeof request - 1, 0);
-        if (size < 0)
+        if (size < 0) {
+            if (interrupted())
+                break;
             die("zmsg_recv");
+        }
         if ((size_t) size >= sizeof request)
             size = (int) sizeof request - 1;
         request[size] = '\0';
@@ -121,9 +162,13 @@ main(int argc, char *argv[])
         work(work_ms);
 
         // A REP sends its reply to the client that asked, and must reply
-        // before it can receive the next request.
-        if (zmsg_send(responder, "World", 5, 0) != 5)
+        // before it can receive the next request. (Stopped in the middle of
+        // the work, it still answers: the client is waiting.)
+        if (zmsg_send(responder, "World", 5, 0) != 5) {
+            if (interrupted())
+                break;
             die("zmsg_send");
+        }
     }
 
     if (zmsg_close(responder) != 0)

@@ -9,14 +9,49 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_ENDPOINT "tcp://*:5558"
 #define DEFAULT_RESULTS 100
+
+// Set by SIGINT and SIGTERM: stop, close, terminate and exit 0.
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop_signal(int sig)
+{
+    (void) sig;
+    stop_requested = 1;
+}
+
+// Catches SIGINT and SIGTERM. Without SA_RESTART a zmsg call that waits
+// returns -1 with EINTR, and the loop then sees the flag.
+static void
+catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) != 0
+        || sigaction(SIGTERM, &sa, NULL) != 0) {
+        perror("tasksink: sigaction");
+        exit(1);
+    }
+}
+
+// True when a zmsg call failed because SIGINT or SIGTERM came.
+static bool
+interrupted(void)
+{
+    return zmsg_errno() == EINTR && stop_requested;
+}
 
 // Prints what failed with zmsg's description of the error and exits 1.
 static void
@@ -79,6 +114,7 @@ main(int argc, char *argv[])
     }
     if (optind != argc)
         usage();
+    catch_stop_signals();
 
     void *ctx = zmsg_ctx_new();
     if (!ctx)
@@ -100,11 +136,14 @@ main(int argc, char *argv[])
     bool started = false;
     int results = 0;
     long long start = 0;
-    while (!started || results < nresults) {
+    while (!stop_requested && (!started || results < nresults)) {
         char buf[16];
         int size = zmsg_recv(receiver, buf, sizeof buf, 0);
-        if (size < 0)
+        if (size < 0) {
+            if (interrupted())
+                break;
             die("zmsg_recv");
+        }
         if (!started && results == 0)
             start = now_ms();
         if (size == 1 && buf[0] == '0') {
@@ -118,7 +157,11 @@ main(int argc, char *argv[])
             putchar('.');
         fflush(stdout);
     }
-    printf("\nTotal elapsed time: %lld msec\n", now_ms() - start);
+    if (stop_requested)
+        printf("\ntasksink: interrupted after %d of %d results\n", results,
+            nresults);
+    else
+        printf("\nTotal elapsed time: %lld msec\n", now_ms() - start);
 
     if (zmsg_close(receiver) != 0)
         die("zmsg_close");

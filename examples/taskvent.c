@@ -10,6 +10,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,39 @@
 #define DEFAULT_ENDPOINT "tcp://*:5557"
 #define DEFAULT_SINK "tcp://localhost:5558"
 #define DEFAULT_TASKS 100
+
+// Set by SIGINT and SIGTERM: stop, close, terminate and exit 0.
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop_signal(int sig)
+{
+    (void) sig;
+    stop_requested = 1;
+}
+
+// Catches SIGINT and SIGTERM. Without SA_RESTART a zmsg call that waits
+// returns -1 with EINTR, and the loop then sees the flag.
+static void
+catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) != 0
+        || sigaction(SIGTERM, &sa, NULL) != 0) {
+        perror("taskvent: sigaction");
+        exit(1);
+    }
+}
+
+// True when a zmsg call failed because SIGINT or SIGTERM came.
+static bool
+interrupted(void)
+{
+    return zmsg_errno() == EINTR && stop_requested;
+}
 
 // Prints what failed with zmsg's description of the error and exits 1.
 static void
@@ -77,6 +112,7 @@ main(int argc, char *argv[])
     }
     if (optind != argc)
         usage();
+    catch_stop_signals();
 
     void *ctx = zmsg_ctx_new();
     if (!ctx)
@@ -116,22 +152,29 @@ main(int argc, char *argv[])
         die("zmsg_setsockopt ZMSG_LINGER");
 
     // The first message tells the sink that the batch starts now.
-    if (zmsg_send(sink, "0", 1, 0) != 1)
+    if (zmsg_send(sink, "0", 1, 0) != 1 && !interrupted())
         die("zmsg_send start of batch");
 
     printf("Sending %d tasks to workers...\n", ntasks);
     srand((unsigned) time(NULL));
     long total_ms = 0;
-    for (int i = 0; i < ntasks; i++) {
+    int sent = 0;
+    for (; sent < ntasks && !stop_requested; sent++) {
         // A random workload from 1 to 10 ms keeps the whole demo short.
         int workload = 1 + rand() % 10;
         total_ms += workload;
         char task[16];
         int len = snprintf(task, sizeof task, "%d", workload);
-        if (zmsg_send(sender, task, (size_t) len, 0) != len)
+        if (zmsg_send(sender, task, (size_t) len, 0) != len) {
+            if (interrupted())
+                break; // NB: this task's workload was counted, not sent
             die("zmsg_send task");
+        }
     }
-    printf("Total expected cost: %ld msec\n", total_ms);
+    if (stop_requested)
+        printf("taskvent: interrupted after %d of %d tasks\n", sent, ntasks);
+    else
+        printf("Total expected cost: %ld msec\n", total_ms);
 
     if (zmsg_close(sink) != 0)
         die("zmsg_close");

@@ -10,6 +10,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,39 @@
 #define DEFAULT_SINK "tcp://localhost:5558"
 #define DEFAULT_IDLE_MS 2000
 #define MAX_WORK_MS 10
+
+// Set by SIGINT and SIGTERM: stop, close, terminate and exit 0.
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop_signal(int sig)
+{
+    (void) sig;
+    stop_requested = 1;
+}
+
+// Catches SIGINT and SIGTERM. Without SA_RESTART a zmsg call that waits
+// returns -1 with EINTR, and the loop then sees the flag.
+static void
+catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) != 0
+        || sigaction(SIGTERM, &sa, NULL) != 0) {
+        perror("taskwork: sigaction");
+        exit(1);
+    }
+}
+
+// True when a zmsg call failed because SIGINT or SIGTERM came.
+static bool
+interrupted(void)
+{
+    return zmsg_errno() == EINTR && stop_requested;
+}
 
 // Prints what failed with zmsg's description of the error and exits 1.
 static void
@@ -56,12 +91,12 @@ parse_count(const char *text)
     return (int) v;
 }
 
-// Sleeps for ms milliseconds, resuming after signals.
+// Sleeps for ms milliseconds, or less if asked to stop.
 static void
 work(int ms)
 {
     struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !stop_requested)
         ;
 }
 
@@ -95,6 +130,7 @@ main(int argc, char *argv[])
     }
     if (optind != argc)
         usage();
+    catch_stop_signals();
 
     void *ctx = zmsg_ctx_new();
     if (!ctx)
@@ -129,10 +165,12 @@ main(int argc, char *argv[])
     }
 
     int done = 0;
-    while (max_tasks == 0 || done < max_tasks) {
+    while (!stop_requested && (max_tasks == 0 || done < max_tasks)) {
         char task[16];
         int size = zmsg_recv(receiver, task, sizeof task - 1, 0);
         if (size < 0) {
+            if (interrupted())
+                break;
             if (zmsg_errno() == EAGAIN)
                 break; // Idle for idle_ms: no more tasks are coming.
             die("zmsg_recv");
@@ -148,8 +186,11 @@ main(int argc, char *argv[])
             ms = MAX_WORK_MS;
         work(ms);
 
-        if (zmsg_send(sender, "", 0, 0) != 0)
+        if (zmsg_send(sender, "", 0, 0) != 0) {
+            if (interrupted())
+                break;
             die("zmsg_send result");
+        }
         done++;
         putchar('.');
         fflush(stdout);

@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,39 @@
 #define DEFAULT_ZIPCODE "10001"
 #define DEFAULT_UPDATES 5
 #define DEFAULT_TIMEOUT_MS 10000
+
+// Set by SIGINT and SIGTERM: stop, close, terminate and exit 0.
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop_signal(int sig)
+{
+    (void) sig;
+    stop_requested = 1;
+}
+
+// Catches SIGINT and SIGTERM. Without SA_RESTART a zmsg call that waits
+// returns -1 with EINTR, and the loop then sees the flag.
+static void
+catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) != 0
+        || sigaction(SIGTERM, &sa, NULL) != 0) {
+        perror("wuclient: sigaction");
+        exit(1);
+    }
+}
+
+// True when a zmsg call failed because SIGINT or SIGTERM came.
+static bool
+interrupted(void)
+{
+    return zmsg_errno() == EINTR && stop_requested;
+}
 
 // Prints what failed with zmsg's description of the error and exits 1.
 static void
@@ -83,6 +118,7 @@ main(int argc, char *argv[])
     if (argc - optind > 1)
         usage();
     const char *filter = optind < argc ? argv[optind] : DEFAULT_ZIPCODE;
+    catch_stop_signals();
 
     void *ctx = zmsg_ctx_new();
     if (!ctx)
@@ -110,10 +146,13 @@ main(int argc, char *argv[])
     }
 
     long total_temp = 0;
-    for (int i = 0; i < nupdates; i++) {
+    int received = 0;
+    for (; received < nupdates && !stop_requested; received++) {
         char update[64];
         int size = zmsg_recv(subscriber, update, sizeof update - 1, 0);
         if (size < 0) {
+            if (interrupted())
+                break;
             if (zmsg_errno() == EAGAIN) {
                 fprintf(stderr,
                     "wuclient: no update for '%s' within %d ms from %s\n",
@@ -135,8 +174,12 @@ main(int argc, char *argv[])
         total_temp += temperature;
     }
     // Integer division truncates toward zero, as the seed's "%d" does.
-    printf("Average temperature for zipcode '%s' was %ldF\n", filter,
-        total_temp / nupdates);
+    if (stop_requested)
+        printf("wuclient: interrupted after %d of %d updates\n", received,
+            nupdates);
+    else
+        printf("Average temperature for zipcode '%s' was %ldF\n", filter,
+            total_temp / nupdates);
 
     if (zmsg_close(subscriber) != 0)
         die("zmsg_close");

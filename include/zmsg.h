@@ -22,10 +22,13 @@ extern "C" {
 #define ZMSG_EXPORT
 #endif
 
-// Version: one place, filled in by the build (see CMakeLists.txt).
-#define ZMSG_VERSION_MAJOR 0
-#define ZMSG_VERSION_MINOR 1
-#define ZMSG_VERSION_PATCH 0
+// Version. It lives in one place, project(VERSION) in zmsg's CMakeLists.txt:
+// building zmsg passes it in as compile definitions, and the installed copy
+// of this header has the three numbers written in here.
+#if !defined(ZMSG_VERSION_MAJOR) || !defined(ZMSG_VERSION_MINOR) ||          \
+    !defined(ZMSG_VERSION_PATCH)
+#error "ZMSG_VERSION_*: use the installed zmsg.h or zmsg's CMake targets"
+#endif
 #define ZMSG_MAKE_VERSION(major, minor, patch)                                 \
     ((major) * 10000 + (minor) * 100 + (patch))
 #define ZMSG_VERSION                                                           \
@@ -179,6 +182,14 @@ ZMSG_EXPORT int zmsg_bind(void *s, const char *endpoint);
 ZMSG_EXPORT int zmsg_connect(void *s, const char *endpoint);
 ZMSG_EXPORT int zmsg_unbind(void *s, const char *endpoint);
 ZMSG_EXPORT int zmsg_disconnect(void *s, const char *endpoint);
+// CZMQ (libczmq) exports a zmsg_send and a zmsg_recv of its own, with
+// other signatures and no symbol version; the dynamic linker lets such a
+// definition satisfy a versioned reference, so a process that loads both
+// libraries could bind these calls to the wrong one. zmsg therefore exports
+// them under names CZMQ does not use: source code calls zmsg_send and
+// zmsg_recv as usual, and the rename is invisible.
+#define zmsg_send zmsg_send_bytes
+#define zmsg_recv zmsg_recv_bytes
 ZMSG_EXPORT int zmsg_send(void *s, const void *buf, size_t len, int flags);
 ZMSG_EXPORT int zmsg_send_const(void *s, const void *buf, size_t len,
                                 int flags);

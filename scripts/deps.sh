@@ -5,7 +5,8 @@
 #
 #   build  compiler and build tools: cmake, gcc, ninja-build, make, pkg-config
 #   test   build plus libcmocka-dev (unit tests), clang (sanitizer jobs),
-#          libzmq3-dev and python3-zmq (interoperability tests)
+#          libzmq3-dev and python3-zmq (interoperability tests) and
+#          libczmq-dev (the install job builds beside CZMQ's zmsg.h)
 #
 # Packages are checked with dpkg -s, so a second run costs well under a
 # second; apt-get update runs at most once, and only when something is
@@ -14,13 +15,13 @@
 set -euo pipefail
 
 BUILD_PKGS=(cmake gcc ninja-build make pkg-config)
-TEST_PKGS=(libcmocka-dev clang libzmq3-dev python3-zmq)
+TEST_PKGS=(libcmocka-dev clang libzmq3-dev python3-zmq libczmq-dev)
 
 case "${1:-test}" in
 build) PKGS=("${BUILD_PKGS[@]}") ;;
 test) PKGS=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}") ;;
 -h | --help)
-    sed -n '2,12s/^# \{0,1\}//p' "$0"
+    sed -n '2,13s/^# \{0,1\}//p' "$0"
     exit 0
     ;;
 *)

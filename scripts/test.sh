@@ -2,10 +2,14 @@
 # Builds and tests zmsg in every configuration CI checks: the README's test
 # command, and what .ci/run runs.
 #
-# Usage: scripts/test.sh [plain|poll|asan|tsan|fuzz|all]   (default: all)
+# Usage: scripts/test.sh [plain|install|poll|asan|tsan|fuzz|all]
+#        (default: all)
 #
 #   plain  gcc, Debug, -Werror, epoll reactor; also builds the examples and
 #          runs examples/demo.sh on that build
+#   install  installs the plain build into a temporary prefix and builds
+#          the out-of-tree consumer (tests/consumer/) against it, with
+#          find_package and with pkg-config, also beside CZMQ's headers
 #   poll   the same with the poll(2) reactor
 #   asan   clang with AddressSanitizer, LeakSanitizer and UBSan
 #   tsan   clang with ThreadSanitizer
@@ -130,11 +134,220 @@ job_fuzz() {
     return $rc
 }
 
+# The install job counts each of its checks as one test. It installs the
+# plain job's build (configuring and building it first if that job has not
+# run) into a temporary prefix with `cmake --install`, checks what landed
+# there, then builds tests/consumer/ out of tree against it, with
+# find_package(zmsg) and with pkg-config, and runs it. When libczmq-dev is
+# installed (its /usr/include/zmsg.h is another zmsg.h), the consumer is
+# built again with CZMQ's include path and library added: it must still
+# compile against zmsg's header and run.
+job_install() {
+    header "install: into a temporary prefix, a consumer built against it"
+    local build="$ROOT/plain" work
+    if [[ -f "$build/CMakeCache.txt" ]]; then
+        cmake --build "$build" -j2
+    else
+        CC=gcc configure "$build" -DCMAKE_BUILD_TYPE=Debug -DZMSG_WERROR=ON \
+            -DZMSG_POLLER=epoll -DZMSG_BUILD_EXAMPLES=ON
+    fi
+    work=$(mktemp -d "${TMPDIR:-/tmp}/zmsg-install.XXXXXX")
+    INSTALL_BUILD=$build
+    INSTALL_WORK=$work
+    INSTALL_PREFIX=$work/prefix
+    INSTALL_FAILED=0
+    INSTALL_LIBDIR=$work/unknown
+    INSTALL_VERSION=unknown
+    install_check "cmake --install" install_run
+    install_check "installed files" install_layout
+    install_check "SONAME and symbol versions" install_symbols
+    install_check "find_package(zmsg) consumer" install_cmake_consumer plain
+    install_check "pkg-config consumer" install_pc_consumer plain
+    if [[ $(dpkg-query -W -f='${Status}' libczmq-dev 2>/dev/null) == \
+        "install ok installed" ]]; then
+        install_check "CZMQ's zmsg.h is on the default path" install_czmq_probe
+        install_check "pkg-config consumer beside CZMQ" install_pc_consumer czmq
+        install_check "find_package(zmsg) consumer beside CZMQ" \
+            install_cmake_consumer czmq
+    else
+        echo "install: SKIP the CZMQ checks: libczmq-dev is not installed"
+    fi
+    install_check "installed zmsg-cat" install_zmsg_cat
+    rm -rf "$work"
+    return $((INSTALL_FAILED > 0))
+}
+
+# install_check NAME COMMAND...: runs one check of the install job, its
+# output in $INSTALL_WORK/log, shown if it fails; counts it.
+install_check() {
+    local name=$1 log="$INSTALL_WORK/log"
+    shift
+    # NB: set -e does not apply inside a condition, so every check stops
+    # at its first failure with an explicit `|| return 1`.
+    if "$@" >"$log" 2>&1; then
+        echo "install: $name: ok"
+        PASSED=$((PASSED + 1))
+    else
+        echo "install: $name: FAILED"
+        sed 's/^/    /' "$log"
+        FAILED=$((FAILED + 1))
+        INSTALL_FAILED=$((INSTALL_FAILED + 1))
+    fi
+}
+
+install_run() {
+    cmake --install "$INSTALL_BUILD" --prefix "$INSTALL_PREFIX" || return 1
+    # Where the library went (lib, lib64, lib/<triplet>): beside zmsg.pc.
+    local pc
+    pc=$(find "$INSTALL_PREFIX" -name zmsg.pc -path '*/pkgconfig/*') &&
+        [[ -n $pc ]] || return 1
+    INSTALL_LIBDIR=${pc%/pkgconfig/zmsg.pc}
+    INSTALL_VERSION=$(PKG_CONFIG_PATH=${pc%/zmsg.pc} pkg-config \
+        --modversion zmsg) || return 1
+    echo "zmsg $INSTALL_VERSION installed in $INSTALL_PREFIX"
+}
+
+install_layout() {
+    local p=$INSTALL_PREFIX lib=$INSTALL_LIBDIR major=${INSTALL_VERSION%%.*}
+    local f
+    for f in "$p/include/zmsg/zmsg.h" "$lib/libzmsg.so.$INSTALL_VERSION" \
+        "$lib/libzmsg.so.$major" "$lib/libzmsg.so" "$lib/libzmsg.a" \
+        "$lib/cmake/zmsg/zmsgConfig.cmake" \
+        "$lib/cmake/zmsg/zmsgConfigVersion.cmake" "$p/bin/zmsg-cat"; do
+        [[ -e $f ]] || { echo "missing: $f"; return 1; }
+    done
+    # Not where CZMQ's zmsg.h lives.
+    if [[ -e $p/include/zmsg.h ]]; then
+        echo "$p/include/zmsg.h exists"
+        return 1
+    fi
+    # The installed header carries the version, the package's.
+    local part n=0 number
+    for part in MAJOR MINOR PATCH; do
+        n=$((n + 1))
+        number=$(cut -d. -f$n <<<"$INSTALL_VERSION")
+        grep -qx "#define ZMSG_VERSION_$part $number" \
+            "$p/include/zmsg/zmsg.h" || {
+            echo "zmsg.h: ZMSG_VERSION_$part is not that of $INSTALL_VERSION"
+            return 1
+        }
+    done
+    local cflags
+    cflags=$(PKG_CONFIG_PATH=$lib/pkgconfig pkg-config --cflags zmsg) ||
+        return 1
+    [[ $cflags == *-I*/include/zmsg* ]] ||
+        { echo "pkg-config --cflags zmsg: $cflags"; return 1; }
+}
+
+install_symbols() {
+    local so="$INSTALL_LIBDIR/libzmsg.so" soname bad
+    soname=$(readelf -d "$so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+    echo "SONAME $soname"
+    [[ $soname == "libzmsg.so.${INSTALL_VERSION%%.*}" ]] || return 1
+    # Every symbol defined for export is zmsg_*, with version ZMSG_1.
+    readelf --dyn-syms -W "$so" |
+        awk '$7 != "UND" && $5 == "GLOBAL" { print $8 }' \
+            >"$INSTALL_WORK/symbols" || return 1
+    grep -q '^zmsg_send_bytes@@ZMSG_1$' "$INSTALL_WORK/symbols" || return 1
+    # Not the two names CZMQ exports too (zmsg.h renames them).
+    if grep -q -e '^zmsg_send@' -e '^zmsg_recv@' "$INSTALL_WORK/symbols"; then
+        echo "exports a name CZMQ exports too"
+        return 1
+    fi
+    # (ZMSG_1 itself is listed too: the version's own symbol.)
+    bad=$(grep -v -e '^zmsg_[a-z_]*@@ZMSG_1$' -e '^ZMSG_1$' \
+        "$INSTALL_WORK/symbols" || true)
+    [[ -z $bad ]] || { echo "unexpected exports: $bad"; return 1; }
+    echo "$(wc -l <"$INSTALL_WORK/symbols") symbols, all zmsg_*@@ZMSG_1"
+}
+
+# install_cmake_consumer plain|czmq
+install_cmake_consumer() {
+    local dir="$INSTALL_WORK/cmake-$1" t
+    local -a extra=()
+    [[ $1 == czmq ]] && extra=(-DCONSUMER_WITH_CZMQ=ON)
+    cmake -S tests/consumer -B "$dir" "${GENERATOR[@]}" \
+        -DCMAKE_PREFIX_PATH="$INSTALL_PREFIX" "${extra[@]}" || return 1
+    cmake --build "$dir" || return 1
+    for t in app app_static; do
+        "$dir/$t" >"$dir/$t.out" || return 1
+        cat "$dir/$t.out"
+        grep -qx "zmsg $INSTALL_VERSION: ok" "$dir/$t.out" || return 1
+    done
+    ldd "$dir/app" >"$dir/ldd" || return 1
+    cat "$dir/ldd"
+    grep -q "$INSTALL_LIBDIR/libzmsg.so" "$dir/ldd" || return 1
+    if [[ $1 == czmq ]]; then
+        grep -q libczmq "$dir/ldd" || return 1
+    fi
+}
+
+# install_pc_consumer plain|czmq
+install_pc_consumer() {
+    local dir="$INSTALL_WORK/pc-$1"
+    local -a extra=()
+    if [[ $1 == czmq ]]; then
+        # CZMQ's flags first, its library after zmsg's, kept although unused.
+        extra=("EXTRA_CFLAGS=$(pkg-config --cflags libczmq)"
+            "EXTRA_LDLIBS=-Wl,--no-as-needed $(pkg-config --libs libczmq)")
+    fi
+    mkdir -p "$dir"
+    PKG_CONFIG_PATH=$INSTALL_LIBDIR/pkgconfig \
+        make -C "$dir" -f "$PWD/tests/consumer/Makefile" CC=gcc "${extra[@]}" ||
+        return 1
+    # Like a user whose prefix is not in the loader's path.
+    LD_LIBRARY_PATH=$INSTALL_LIBDIR ldd "$dir/app" >"$dir/ldd" || return 1
+    cat "$dir/ldd"
+    grep -q "$INSTALL_LIBDIR/libzmsg.so" "$dir/ldd" || return 1
+    if [[ $1 == czmq ]]; then
+        grep -q libczmq "$dir/ldd" || return 1
+    fi
+    LD_LIBRARY_PATH=$INSTALL_LIBDIR "$dir/app" >"$dir/out" || return 1
+    cat "$dir/out"
+    grep -qx "zmsg $INSTALL_VERSION: ok" "$dir/out" || return 1
+    if [[ $1 == czmq ]]; then
+        # libczmq first in the lookup order: every zmsg call must still
+        # reach zmsg (CZMQ's own zmsg_send/zmsg_recv would crash it).
+        local czmq_so
+        czmq_so=$(ldd "$dir/app" | awk '/libczmq/ { print $3 }')
+        LD_PRELOAD=$czmq_so LD_LIBRARY_PATH=$INSTALL_LIBDIR "$dir/app" \
+            >"$dir/out-preload" || return 1
+        cat "$dir/out-preload"
+        grep -qx "zmsg $INSTALL_VERSION: ok" "$dir/out-preload" || return 1
+    fi
+}
+
+# Without zmsg's flags, #include <zmsg.h> is CZMQ's (preprocessed only:
+# it needs czmq.h before it): so the CZMQ builds really have two zmsg.h to
+# choose from.
+install_czmq_probe() {
+    # shellcheck disable=SC2046 # pkg-config's flags are meant to split
+    printf '%s\n' '#include <zmsg.h>' '#ifndef __ZMSG_H_INCLUDED__' '#error' \
+        '#endif' | gcc $(pkg-config --cflags libczmq) -E -x c - >/dev/null
+}
+
+# The installed tool runs from the prefix (its RPATH finds the library)
+# and moves a message.
+install_zmsg_cat() {
+    local zc="$INSTALL_PREFIX/bin/zmsg-cat" pid out
+    out=$("$zc" --version) || return 1
+    echo "$out"
+    [[ $out == "zmsg-cat (zmsg $INSTALL_VERSION)" ]] || return 1
+    "$zc" --pull --bind "ipc://$INSTALL_WORK/cat" --count 1 --timeout 20000 \
+        >"$INSTALL_WORK/cat.out" &
+    pid=$!
+    "$zc" --push --connect "ipc://$INSTALL_WORK/cat" --data hello \
+        --timeout 20000 || { kill "$pid"; return 1; }
+    wait "$pid" || return 1
+    out=$(cat "$INSTALL_WORK/cat.out")
+    [[ $out == hello ]]
+}
+
 case "${1:-all}" in
-plain | poll | asan | tsan | fuzz) JOBS=("$1") ;;
-all) JOBS=(plain poll asan tsan fuzz) ;;
+plain | install | poll | asan | tsan | fuzz) JOBS=("$1") ;;
+all) JOBS=(plain install poll asan tsan fuzz) ;;
 *)
-    echo "usage: scripts/test.sh [plain|poll|asan|tsan|fuzz|all]" >&2
+    echo "usage: scripts/test.sh [plain|install|poll|asan|tsan|fuzz|all]" >&2
     exit 2
     ;;
 esac

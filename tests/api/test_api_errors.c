@@ -717,19 +717,19 @@ test_error_constants_and_strings(void **state)
     assert_int_equal(zmsg_errno(), EAGAIN);
 }
 
+// zmsg_version reports what the header says (both come from the one
+// version in CMakeLists.txt), and ZMSG_VERSION packs it.
 static void
-test_version_is_0_1_0(void **state)
+test_version_matches_header(void **state)
 {
     (void) state;
     int major = -1, minor = -1, patch = -1;
     zmsg_version(&major, &minor, &patch);
-    assert_int_equal(major, 0);
-    assert_int_equal(minor, 1);
-    assert_int_equal(patch, 0);
     assert_int_equal(major, ZMSG_VERSION_MAJOR);
     assert_int_equal(minor, ZMSG_VERSION_MINOR);
     assert_int_equal(patch, ZMSG_VERSION_PATCH);
-    assert_int_equal(ZMSG_VERSION, ZMSG_MAKE_VERSION(0, 1, 0));
+    assert_int_equal(ZMSG_VERSION, ZMSG_MAKE_VERSION(major, minor, patch));
+    assert_true(major >= 0 && minor >= 0 && patch >= 0);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -767,7 +767,7 @@ main(void)
         T(test_recv_timeout_is_eagain_after_timeout),
         T(test_recv_truncates_and_returns_full_size),
         cmocka_unit_test(test_error_constants_and_strings),
-        cmocka_unit_test(test_version_is_0_1_0),
+        cmocka_unit_test(test_version_matches_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
