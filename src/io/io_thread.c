@@ -29,10 +29,13 @@ zmi_io_thread_init(zmi_io_thread_t *t)
     int rc = zmi_mailbox_init(&t->mb);
     if (rc != 0)
         return rc;
+    errno = 0;
     t->reactor = zmi_reactor_new();
     if (t->reactor == NULL) {
+        // NB: zmi_reactor_new leaves errno set: EMFILE when out of fds.
+        int err = errno != 0 ? errno : ENOMEM;
         zmi_mailbox_fini(&t->mb);
-        return -ENOMEM;
+        return -err;
     }
     zmi_timers_init(&t->timers);
     t->mb_handle = zmi_reactor_add(t->reactor, zmi_mailbox_fd(&t->mb),

@@ -53,7 +53,9 @@ zmi_reactor_new(void)
         return NULL;
     r->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (r->epfd < 0) {
+        int err = errno; // the caller reports it (EMFILE, ...)
         free(r);
+        errno = err;
         return NULL;
     }
     return r;

@@ -38,7 +38,11 @@ struct zmi_listener {
     zmi_session_t *sessions;   // accepted sessions still alive
     zmi_timer_t resume_timer;  // accept paused after EMFILE
     zmi_sockaddr_t unix_addr;  // ipc: the path to remove when we stop
+    bool stopped;              // IO_STOP done: waiting for sessions to end
+    bool in_stop;              // inside listener_stop
 };
+
+static void listener_done(zmi_listener_t *l);
 
 static void listener_start(zmi_io_object_t *o);
 static void listener_stop(zmi_io_object_t *o, int linger);
@@ -217,6 +221,19 @@ zmi_listener_forget(zmi_listener_t *l, zmi_session_t *s)
         l->sessions = s->next;
     if (s->next != NULL)
         s->next->prev = s->prev;
+    if (l->stopped && !l->in_stop && l->sessions == NULL)
+        listener_done(l);
+}
+
+// The listener and every session it accepted are gone: only now may the
+// socket (and so zmsg_ctx_term) stop waiting for us.
+static void
+listener_done(zmi_listener_t *l)
+{
+    zmi_cmd_t cmd = { .type = ZMI_CMD_IO_DONE, .target = l->socket };
+    cmd.u.ptr = &l->io;
+    zmi_mailbox_send(&l->socket->mb, &cmd);
+    free(l);
 }
 
 static void
@@ -231,16 +248,18 @@ listener_stop(zmi_io_object_t *o, int linger)
     // the new listener's file.
     listener_unlink(&l->unix_addr);
     close(l->fd);
-    // Sessions outlive the listener only to drain within their linger;
-    // they no longer need it, so detach them first.
-    while (l->sessions != NULL) {
-        zmi_session_t *s = l->sessions;
-        l->sessions = s->next;
-        s->listener = NULL;
-        zmi_session_stop(s, linger);
+    // Accepted sessions outlive the listener's fd to drain within their
+    // linger; the socket waits for them through us (they are not counted
+    // on their own), so we go only when the last one has.
+    l->stopped = true;
+    l->in_stop = true;
+    zmi_session_t *s = l->sessions;
+    while (s != NULL) {
+        zmi_session_t *next = s->next;
+        zmi_session_stop(s, linger); // may forget (and free) s at once
+        s = next;
     }
-    zmi_cmd_t cmd = { .type = ZMI_CMD_IO_DONE, .target = l->socket };
-    cmd.u.ptr = o;
-    zmi_mailbox_send(&l->socket->mb, &cmd);
-    free(l);
+    l->in_stop = false;
+    if (l->sessions == NULL)
+        listener_done(l);
 }
