@@ -3,7 +3,8 @@
 // Runs on the engine's thread only and does no I/O. It owns the frame under
 // construction until the frame is complete and moved out to the caller.
 // Each step says how many octets it wants and where: the flags octet and
-// the size go to a small temp buffer, the body goes into the message.
+// the size go to a small temp buffer, the body goes into the message, or,
+// for a slice, stays where it is in the caller's block.
 
 #include "codec/decoder.h"
 
@@ -35,11 +36,18 @@ zmi_decoder_init(zmi_decoder_t *d, int64_t maxmsgsize)
 }
 
 void
+zmi_decoder_set_slicing(zmi_decoder_t *d, size_t max)
+{
+    d->slice_max = max;
+}
+
+void
 zmi_decoder_fini(zmi_decoder_t *d)
 {
     if (zmi_msg_is_valid(&d->msg))
         zmi_msg_close(&d->msg);
     d->body = NULL;
+    d->slice_wait = false;
     d->state = DEC_FLAGS;
 }
 
@@ -52,6 +60,30 @@ dec_next_frame(zmi_decoder_t *d)
     d->tmp_need = 1;
     d->body = NULL;
     d->body_have = 0;
+    d->slice_wait = false;
+}
+
+// The frame's MORE and COMMAND flags on the message being built.
+static void
+dec_msg_flags(zmi_decoder_t *d)
+{
+    if (d->flags & ZMI_ZMTP_MORE)
+        d->msg.flags |= ZMI_MSG_MORE;
+    if (d->flags & ZMI_ZMTP_COMMAND)
+        d->msg.flags |= ZMI_MSG_COMMAND;
+}
+
+// Gives the body its own storage (inline, or one allocation) to copy into.
+static int
+dec_alloc_body(zmi_decoder_t *d)
+{
+    if (zmi_msg_init_size(&d->msg, (size_t) d->size) != 0)
+        return -ENOMEM;
+    dec_msg_flags(d);
+    d->body = zmi_msg_data(&d->msg);
+    d->body_have = 0;
+    d->slice_wait = false;
+    return 0;
 }
 
 // The frame is complete: hand the message over. *frame is an out
@@ -86,9 +118,9 @@ dec_flags_ready(zmi_decoder_t *d)
 
 // Checks the size against every limit before allocating the body, so a
 // peer cannot make us allocate what we would reject. Completes a 0-byte
-// frame at once.
+// frame at once. A body that will be a slice gets no storage.
 static int
-dec_size_ready(zmi_decoder_t *d, zmi_msg_t *frame)
+dec_size_ready(zmi_decoder_t *d, bool slicing, zmi_msg_t *frame)
 {
     uint64_t size = 0;
     for (size_t i = 0; i < d->tmp_need; i++)
@@ -103,16 +135,16 @@ dec_size_ready(zmi_decoder_t *d, zmi_msg_t *frame)
     } else if (d->maxmsgsize >= 0 && size > (uint64_t) d->maxmsgsize) {
         return -EMSGSIZE;
     }
-    if (zmi_msg_init_size(&d->msg, (size_t) size) != 0)
-        return -ENOMEM;
-    if (d->flags & ZMI_ZMTP_MORE)
-        d->msg.flags |= ZMI_MSG_MORE;
-    if (d->flags & ZMI_ZMTP_COMMAND)
-        d->msg.flags |= ZMI_MSG_COMMAND;
     d->size = size;
-    d->body = zmi_msg_data(&d->msg);
-    d->body_have = 0;
     d->state = DEC_BODY;
+    if (slicing && size > ZMI_MSG_VSM_MAX && size <= d->slice_max) {
+        d->slice_wait = true;
+        d->body = NULL;
+        d->body_have = 0;
+        return 0;
+    }
+    if (dec_alloc_body(d) != 0)
+        return -ENOMEM;
     if (size == 0)
         return dec_body_ready(d, frame);
     return 0;
@@ -124,7 +156,7 @@ zmi_decoder_read_target(zmi_decoder_t *d, uint8_t *buf, size_t buf_size,
 {
     // A body at least as big as the read buffer is read in place: copying
     // it through the buffer would only add a memcpy per read.
-    if (d->state == DEC_BODY) {
+    if (d->state == DEC_BODY && !d->slice_wait) {
         size_t remaining = (size_t) d->size - d->body_have;
         if (remaining >= buf_size) {
             *out = d->body + d->body_have;
@@ -140,6 +172,13 @@ int
 zmi_decoder_decode(zmi_decoder_t *d, const uint8_t *data, size_t n,
     size_t *used, zmi_msg_t *frame)
 {
+    return zmi_decoder_decode_buf(d, NULL, data, n, used, frame);
+}
+
+int
+zmi_decoder_decode_buf(zmi_decoder_t *d, zmi_msg_buf_t *buf,
+    const uint8_t *data, size_t n, size_t *used, zmi_msg_t *frame)
+{
     size_t pos = 0;
     int rc = 0;
 
@@ -151,7 +190,25 @@ zmi_decoder_decode(zmi_decoder_t *d, const uint8_t *data, size_t n,
 
     for (;;) {
         size_t avail = n - pos;
-        if (d->state == DEC_BODY) {
+        if (d->state == DEC_BODY && d->slice_wait) {
+            if (buf == NULL) {
+                // Not from a block after all: fall back to a copy.
+                if (dec_alloc_body(d) != 0) {
+                    rc = -ENOMEM;
+                    break;
+                }
+                continue;
+            }
+            if (avail < d->size)
+                break; // whole or not at all; the caller keeps the octets
+            // Same address as data + pos, reached through the writable
+            // block the caller owns.
+            size_t off = (size_t) (data + pos - buf->data);
+            zmi_msg_init_slice(&d->msg, buf, buf->data + off, (size_t) d->size);
+            dec_msg_flags(d);
+            pos += (size_t) d->size;
+            rc = dec_body_ready(d, frame);
+        } else if (d->state == DEC_BODY) {
             size_t want = (size_t) d->size - d->body_have;
             size_t take = avail < want ? avail : want;
             uint8_t *dst = d->body + d->body_have;
@@ -164,6 +221,20 @@ zmi_decoder_decode(zmi_decoder_t *d, const uint8_t *data, size_t n,
             if (d->body_have < d->size)
                 break;
             rc = dec_body_ready(d, frame);
+        } else if (d->state == DEC_FLAGS && avail >= 2 &&
+                   (avail >= ZMI_ZMTP_HEADER_MAX ||
+                    !(data[pos] & ZMI_ZMTP_LONG))) {
+            // The whole header is here (the usual case inside a big
+            // read): take it in one step instead of octet by octet.
+            d->tmp[0] = data[pos++];
+            rc = dec_flags_ready(d);
+            if (rc != 0)
+                break;
+            for (size_t i = 0; i < d->tmp_need; i++)
+                d->tmp[i] = data[pos + i];
+            pos += d->tmp_need;
+            d->tmp_have = d->tmp_need;
+            rc = dec_size_ready(d, buf != NULL, frame);
         } else {
             size_t want = d->tmp_need - d->tmp_have;
             size_t take = avail < want ? avail : want;
@@ -176,7 +247,7 @@ zmi_decoder_decode(zmi_decoder_t *d, const uint8_t *data, size_t n,
             if (d->state == DEC_FLAGS)
                 rc = dec_flags_ready(d);
             else
-                rc = dec_size_ready(d, frame);
+                rc = dec_size_ready(d, buf != NULL, frame);
         }
         if (rc != 0)
             break;

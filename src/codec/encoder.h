@@ -25,6 +25,8 @@ typedef struct zmi_encoder {
     zmi_msg_t big;   // message whose body is sent in place (if has_big)
     size_t big_off;  // body bytes of big already written out
     bool has_big;    // a zero-copy body follows the batch
+    zmi_msg_buf_t *done_buf; // block of the last copied slice parts
+    int done_refs;   // their references, given back together
 } zmi_encoder_t;
 
 // cap: batch buffer size (at least 256). Returns 0 or -ENOMEM.

@@ -1,11 +1,14 @@
 // Message part storage: inline small parts, refcounted large ones.
 //
 // Runs on whichever thread holds the message. The only shared state is the
-// content refcount, touched atomically and only after a part was copied.
+// content refcount, touched atomically and only after a part was copied,
+// and the reference count of a shared block (zmi_msg_buf_t) that slices
+// point into.
 
 #include "msg.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +100,126 @@ zmi_msg_init_delim(zmi_msg_t *m)
     msg_reset(m, ZMI_MSG_DELIM);
 }
 
+// --- shared blocks ------------------------------------------------------
+
+zmi_msg_buf_t *
+zmi_msg_buf_new(size_t cap)
+{
+    if (cap > UINT32_MAX)
+        return NULL;
+    // NB: aligned so that the counter has its cache line to itself.
+    size_t bytes = sizeof(zmi_msg_buf_t) + cap;
+    bytes = (bytes + 63) & ~(size_t) 63;
+    zmi_msg_buf_t *b = aligned_alloc(64, bytes);
+    if (b == NULL)
+        return NULL;
+    atomic_init(&b->refs, ZMI_MSG_BUF_BIAS);
+    b->handed = 0;
+    b->cap = (uint32_t) cap;
+    b->used = 0;
+    return b;
+}
+
+bool
+zmi_msg_buf_reset(zmi_msg_buf_t *b)
+{
+    // The owner still holds BIAS - handed; anything above is a live slice
+    // (or a copy of one). The acquire pairs with each slice's release, so
+    // the owner may overwrite the bytes once the count says they're free.
+    int mine = ZMI_MSG_BUF_BIAS - b->handed;
+    if (atomic_load_explicit(&b->refs, memory_order_acquire) != mine)
+        return false;
+    // No slice is alive, so no other thread can touch the counter now.
+    atomic_store_explicit(&b->refs, ZMI_MSG_BUF_BIAS, memory_order_relaxed);
+    b->handed = 0;
+    b->used = 0;
+    return true;
+}
+
+void
+zmi_msg_buf_unref(zmi_msg_buf_t *b, int n)
+{
+    if (atomic_fetch_sub_explicit(&b->refs, n, memory_order_acq_rel) == n)
+        free(b);
+}
+
+void
+zmi_msg_buf_release(zmi_msg_buf_t *b)
+{
+    if (b != NULL)
+        zmi_msg_buf_unref(b, ZMI_MSG_BUF_BIAS - b->handed);
+}
+
+// --- the send arena -------------------------------------------------------
+
+// Each thread that sends carves its medium parts from a block of its own:
+// one malloc per ARENA_SIZE bytes instead of one per part, and no free of
+// a part on the I/O thread that encodes it. A block in use is restarted
+// once its parts have all been closed; otherwise the thread moves to a new
+// one and the last part of the old one frees it. Small blocks bound what a
+// long-lived received part can pin (inproc hands these parts to the
+// receiver as they are).
+#define ARENA_SIZE 32768
+// Parts start on a cache line: a 64-byte part is one line to move across.
+#define ARENA_ALIGN 64
+
+static _Thread_local zmi_msg_buf_t *arena;
+static pthread_key_t arena_key;
+static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
+
+// Thread exit: give the thread's block back (and forget it, in case a
+// later destructor of the same thread still sends).
+static void
+arena_thread_gone(void *b)
+{
+    if (arena == b)
+        arena = NULL;
+    zmi_msg_buf_release(b);
+}
+
+static void
+arena_key_create(void)
+{
+    (void) pthread_key_create(&arena_key, arena_thread_gone);
+}
+
+// A block with size free bytes for this thread, or NULL.
+static zmi_msg_buf_t *
+arena_room(size_t size)
+{
+    zmi_msg_buf_t *b = arena;
+    if (b != NULL && b->cap - b->used >= size)
+        return b;
+    if (b != NULL && zmi_msg_buf_reset(b))
+        return b;
+    zmi_msg_buf_t *nb = zmi_msg_buf_new(ARENA_SIZE);
+    if (nb == NULL)
+        return NULL;
+    if (b == NULL)
+        (void) pthread_once(&arena_once, arena_key_create);
+    zmi_msg_buf_release(b);
+    arena = nb;
+    // NB: the key only matters at thread exit; a failure costs a block.
+    (void) pthread_setspecific(arena_key, nb);
+    return nb;
+}
+
+int
+zmi_msg_init_send(zmi_msg_t *m, const void *data, size_t size)
+{
+    if (size <= ZMI_MSG_VSM_MAX || size > ZMI_MSG_ARENA_PART_MAX)
+        return zmi_msg_init_buffer(m, data, size);
+    size_t room = (size + ARENA_ALIGN - 1) & ~(size_t) (ARENA_ALIGN - 1);
+    zmi_msg_buf_t *b = arena_room(room);
+    if (b == NULL)
+        return zmi_msg_init_buffer(m, data, size);
+    uint8_t *p = b->data + b->used;
+    b->used += (uint32_t) room;
+    memcpy(p, data, size);
+    zmi_msg_init_slice(m, b, p, size);
+    return 0;
+}
+
 static void
 content_release(zmi_msg_content_t *c, bool shared)
 {
@@ -115,6 +238,8 @@ zmi_msg_close(zmi_msg_t *m)
 {
     if (m->type == ZMI_MSG_LMSG)
         content_release(m->u.lmsg.content, (m->flags & ZMI_MSG_SHARED) != 0);
+    else if (m->type == ZMI_MSG_SLICE)
+        zmi_msg_buf_unref(m->u.slice.buf, 1);
     m->type = ZMI_MSG_CLOSED;
 }
 
@@ -133,7 +258,16 @@ zmi_msg_move(zmi_msg_t *dst, zmi_msg_t *src)
 void
 zmi_msg_add_refs(zmi_msg_t *m, int n)
 {
-    if (m->type != ZMI_MSG_LMSG || n <= 0)
+    if (n <= 0)
+        return;
+    if (m->type == ZMI_MSG_SLICE) {
+        // The block's counter is always shared: it's atomic from the start.
+        atomic_fetch_add_explicit(&m->u.slice.buf->refs, n,
+                                  memory_order_relaxed);
+        m->flags |= ZMI_MSG_SHARED;
+        return;
+    }
+    if (m->type != ZMI_MSG_LMSG)
         return;
     zmi_msg_content_t *c = m->u.lmsg.content;
     if (m->flags & ZMI_MSG_SHARED) {

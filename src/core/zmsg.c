@@ -201,7 +201,7 @@ zmsg_send(void *s, const void *buf, size_t len, int flags)
     if (buf == NULL && len > 0)
         return zmsg_result(-EFAULT);
     zmi_msg_t m;
-    int rc = zmi_msg_init_buffer(&m, buf, len);
+    int rc = zmi_msg_init_send(&m, buf, len);
     if (rc != 0)
         return zmsg_result(rc);
     rc = zmsg_send_part(sock, &m, flags);

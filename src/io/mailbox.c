@@ -1,12 +1,13 @@
 // Mailbox: commands from any thread to one receiving thread.
 //
 // Senders (any thread) append to a mutex-protected ring of zmi_cmd_t and
-// write the signaler only on the empty -> signalled edge; the receiver (the
-// owning thread) pops or waits. The mailbox owns its ring and signaler.
+// write the signaler (after unlocking) only on the empty -> signalled edge;
+// the receiver (the owning thread) pops or waits. The mailbox owns its ring and signaler.
 
 #include "io/mailbox.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include "core/clock.h"
@@ -50,6 +51,7 @@ zmi_mailbox_init(zmi_mailbox_t *mb)
     mb->count = 0;
     mb->signaled = false;
     atomic_init(&mb->pending, 0);
+    atomic_init(&mb->writers, 0);
     if ((rc = zmi_signaler_init(&mb->sig)) != 0) {
         free(mb->ring);
         mb->ring = NULL;
@@ -67,6 +69,12 @@ zmi_mailbox_init(zmi_mailbox_t *mb)
 void
 zmi_mailbox_fini(zmi_mailbox_t *mb)
 {
+    // A sender may still be about to write the signaler for a command the
+    // owner already took (and acted on by going away): wait for it before
+    // the fd and the mailbox go. It is a moment, and only happens when the
+    // owner ends right after a wake-up.
+    while (atomic_load_explicit(&mb->writers, memory_order_acquire) != 0)
+        sched_yield();
     pthread_mutex_destroy(&mb->lock);
     zmi_signaler_fini(&mb->sig);
     free(mb->ring);
@@ -76,9 +84,14 @@ zmi_mailbox_fini(zmi_mailbox_t *mb)
     atomic_store_explicit(&mb->pending, 0, memory_order_relaxed);
 }
 
-// The signaler is written under the lock, so `signaled` is exactly "the fd
-// holds an unconsumed wake-up": the receiver's drain under the same lock
-// can never miss or outlive a write.
+// The signaler is written after the lock is released: written under it,
+// the woken receiver (at once, when both threads share a CPU) would find
+// the lock still held and block on it, a futex round trip per wake-up. So
+// a write may land after the receiver already found the command and
+// drained: that leaves a stale wake-up in the fd, which the next empty pop
+// consumes (see mb_pop), costing one spurious wake at most; and the owner
+// may take the command and end before the write: `writers` makes
+// zmi_mailbox_fini wait for it.
 void
 zmi_mailbox_send(zmi_mailbox_t *mb, const zmi_cmd_t *cmd)
 {
@@ -88,20 +101,27 @@ zmi_mailbox_send(zmi_mailbox_t *mb, const zmi_cmd_t *cmd)
     mb->ring[(mb->head + mb->count) & (mb->cap - 1)] = *cmd;
     mb->count++;
     atomic_store_explicit(&mb->pending, mb->count, memory_order_release);
-    if (!mb->signaled) {
-        mb->signaled = true;
-        zmi_signaler_send(&mb->sig);
-    }
+    bool wake = !mb->signaled;
+    mb->signaled = true;
+    if (wake)
+        atomic_fetch_add_explicit(&mb->writers, 1, memory_order_relaxed);
     pthread_mutex_unlock(&mb->lock);
+    if (wake) {
+        zmi_signaler_send(&mb->sig);
+        // NB: the last touch of the mailbox; fini waits for it.
+        atomic_fetch_sub_explicit(&mb->writers, 1, memory_order_release);
+    }
 }
 
-// Pops one command if there is one. Otherwise consumes the wake-up, so
-// that the next send writes the signaler again: NB this happens under the
-// lock and before the caller polls, which is why no wake-up is lost. A
-// receiver that keeps finding commands never drains, and its senders never
-// write: a busy mailbox makes no syscall.
+// Pops one command if there is one. Otherwise consumes the wake-up in the
+// fd and clears `signaled`, so that the next send writes the signaler
+// again: NB this happens under the lock and before the caller polls, which
+// is why no wake-up is lost. The fd is read when it was signalled, or, with
+// `woken` (the caller saw the fd readable, or can't tell), in case a stale
+// wake-up sits there. A receiver that keeps finding commands never drains,
+// and its senders never write: a busy mailbox makes no syscall.
 static bool
-mb_pop(zmi_mailbox_t *mb, zmi_cmd_t *cmd)
+mb_pop(zmi_mailbox_t *mb, zmi_cmd_t *cmd, bool woken)
 {
     bool got = false;
 
@@ -112,7 +132,7 @@ mb_pop(zmi_mailbox_t *mb, zmi_cmd_t *cmd)
         mb->count--;
         atomic_store_explicit(&mb->pending, mb->count, memory_order_release);
         got = true;
-    } else if (mb->signaled) {
+    } else if (mb->signaled || woken) {
         zmi_signaler_drain(&mb->sig);
         mb->signaled = false;
     }
@@ -129,8 +149,11 @@ zmi_mailbox_recv(zmi_mailbox_t *mb, zmi_cmd_t *cmd, int timeout_ms)
 
     if (timeout_ms > 0)
         deadline = zmi_clock_ms() + timeout_ms;
+    // NB: a call that doesn't wait is how reactors react to the fd being
+    // readable: it may be a stale wake-up, which must go.
+    bool woken = timeout_ms == 0;
     for (;;) {
-        if (mb_pop(mb, cmd))
+        if (mb_pop(mb, cmd, woken))
             return 0;
         if (timeout_ms == 0)
             return -EAGAIN;
@@ -145,5 +168,6 @@ zmi_mailbox_recv(zmi_mailbox_t *mb, zmi_cmd_t *cmd, int timeout_ms)
         rc = zmi_signaler_wait(&mb->sig, wait_ms);
         if (rc != 0 && rc != -EAGAIN)
             return rc;
+        woken = true;
     }
 }

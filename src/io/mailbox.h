@@ -2,8 +2,9 @@
 // signaler only on the empty -> non-empty edge.
 //
 // Senders take a mutex (commands are rare next to messages: they flow on
-// pipe edges and life-cycle events, never per message). The receiver pops
-// without blocking or waits with a timeout.
+// pipe edges and life-cycle events, never per message), and write the
+// signaler after releasing it. The receiver pops without blocking or waits
+// with a timeout.
 
 #ifndef ZMI_MAILBOX_H
 #define ZMI_MAILBOX_H
@@ -23,6 +24,8 @@ typedef struct zmi_mailbox {
     unsigned count;       // queued commands
     bool signaled;        // the signaler holds an unconsumed wake-up
     atomic_uint pending;  // mirror of count, read without the lock
+    atomic_int writers;   // senders still to write the signaler (after
+                          // unlocking); fini waits for them
     zmi_signaler_t sig;   // wakes the receiver
 } zmi_mailbox_t;
 

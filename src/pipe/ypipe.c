@@ -221,7 +221,14 @@ zmi_ypipe_check_read(zmi_ypipe_t *p)
     zmi_msg_t *front = yq_front(p);
     if (front != p->r && p->r != NULL)
         return true;
-    zmi_msg_t *old = front;
+    // NB: a plain load first: while the writer keeps ahead, the reader
+    // only reads the shared line and never takes it from the writer.
+    zmi_msg_t *old = atomic_load_explicit(&p->c, memory_order_acquire);
+    if (old != front && old != NULL) {
+        p->r = old;
+        return true;
+    }
+    old = front;
     atomic_compare_exchange_strong_explicit(
         &p->c, &old, NULL, memory_order_acq_rel, memory_order_acquire);
     // Success leaves old == front; failure stores the current c in old.

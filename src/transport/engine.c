@@ -1,7 +1,9 @@
 // The ZMTP engine of one connection (see engine.h).
 //
-// Input: one read(2) fills a 64 KiB buffer and the decoder cuts every frame
-// out of it; a body bigger than the buffer is read straight into its
+// Input: one read(2) fills a 64 KiB block and the decoder cuts every frame
+// out of it: medium bodies stay in the block as slices (the block lives
+// until its last part is closed, on whatever thread), small ones are copied
+// inline; a body bigger than the free room is read straight into its
 // message. Output: the encoder packs as many queued parts as fit into one
 // batch and one sendmsg(2) sends it; big bodies go out without a copy.
 // Runs on the session's I/O thread. Every path that fails hands the error
@@ -27,6 +29,15 @@
 #include "transport/session.h"
 
 #define ENGINE_IN_BATCH 65536
+// Least room for a read at the end of the input block; with less, the
+// block is restarted (or replaced, while parts of it are alive). Bodies up
+// to ENGINE_IN_BATCH - ENGINE_IN_MIN_ROOM are cut as slices, so a frame
+// waiting for the rest of its body always fits a restarted block.
+#define ENGINE_IN_MIN_ROOM 16384
+// While big bodies stream in (read in place), reads into the block stop at
+// this much, so that each next big body is mostly read straight into its
+// message rather than copied out of the block.
+#define ENGINE_IN_SMALL_READ 8192
 #define ENGINE_OUT_BATCH 65536
 // Writes per readiness event, so one busy peer can't starve the others.
 #define ENGINE_MAX_WRITES 16
@@ -50,9 +61,10 @@ struct zmi_engine {
     int peer_minor;           // peer's ZMTP minor version
     zmi_decoder_t dec;        // frames in
     zmi_encoder_t enc;        // frames out
-    uint8_t *inbuf;           // read buffer
-    size_t in_pos;            // first unprocessed octet in inbuf
-    size_t in_len;            // octets in inbuf
+    zmi_msg_buf_t *inbuf;     // read block (shared with parts cut from it)
+    size_t in_pos;            // first unprocessed octet in inbuf->data
+    size_t in_len;            // octets read into inbuf->data
+    bool big_in;              // the last body was read in place
     zmi_msg_t stalled;        // inbound part the session couldn't take
     bool has_stalled;         // stalled holds a part
     zmi_msg_t out_msg;        // outbound part the encoder couldn't take
@@ -200,9 +212,9 @@ zmi_engine_new(zmi_session_t *session, zmi_io_thread_t *io, int fd,
         close(fd);
         return NULL;
     }
-    e->inbuf = malloc(ENGINE_IN_BATCH);
+    e->inbuf = zmi_msg_buf_new(ENGINE_IN_BATCH);
     if (e->inbuf == NULL || zmi_encoder_init(&e->enc, ENGINE_OUT_BATCH) != 0) {
-        free(e->inbuf);
+        zmi_msg_buf_release(e->inbuf);
         free(e);
         close(fd);
         return NULL;
@@ -212,6 +224,7 @@ zmi_engine_new(zmi_session_t *session, zmi_io_thread_t *io, int fd,
     e->opts = opts;
     e->fd = fd;
     zmi_decoder_init(&e->dec, engine_max_in(opts));
+    zmi_decoder_set_slicing(&e->dec, ENGINE_IN_BATCH - ENGINE_IN_MIN_ROOM);
     zmi_timer_init(&e->handshake_timer, engine_handshake_expired, e);
     zmi_timer_init(&e->ping_timer, engine_ping_due, e);
     zmi_timer_init(&e->pong_timer, engine_pong_expired, e);
@@ -220,7 +233,7 @@ zmi_engine_new(zmi_session_t *session, zmi_io_thread_t *io, int fd,
     if (e->handle == NULL) {
         zmi_decoder_fini(&e->dec);
         zmi_encoder_fini(&e->enc);
-        free(e->inbuf);
+        zmi_msg_buf_release(e->inbuf);
         free(e);
         close(fd);
         return NULL;
@@ -261,7 +274,8 @@ zmi_engine_destroy(zmi_engine_t *e)
         zmi_msg_close(&e->stalled);
     if (e->has_out_msg)
         zmi_msg_close(&e->out_msg);
-    free(e->inbuf);
+    // Parts cut from the block may outlive us: they free it.
+    zmi_msg_buf_release(e->inbuf);
     atomic_fetch_sub(&e->io->load, 1);
     free(e);
 }
@@ -446,7 +460,7 @@ engine_greeting(zmi_engine_t *e)
     size_t want = ZMI_ZMTP_GREETING_SIZE - e->greeting_have;
     size_t avail = e->in_len - e->in_pos;
     size_t n = avail < want ? avail : want;
-    memcpy(e->greeting + e->greeting_have, e->inbuf + e->in_pos, n);
+    memcpy(e->greeting + e->greeting_have, e->inbuf->data + e->in_pos, n);
     e->greeting_have += n;
     e->in_pos += n;
     // Drop a non-ZMTP-3 peer as soon as its first octets say so.
@@ -480,8 +494,9 @@ engine_process_input(zmi_engine_t *e)
         }
         size_t used;
         zmi_msg_t frame;
-        int rc = zmi_decoder_decode(&e->dec, e->inbuf + e->in_pos,
-                                    e->in_len - e->in_pos, &used, &frame);
+        int rc = zmi_decoder_decode_buf(&e->dec, e->inbuf,
+                                        e->inbuf->data + e->in_pos,
+                                        e->in_len - e->in_pos, &used, &frame);
         e->in_pos += used;
         if (rc < 0) {
             engine_fail(e, rc);
@@ -502,17 +517,64 @@ engine_process_input(zmi_engine_t *e)
     return true;
 }
 
+// Makes room for the next read at the end of the input block. Octets not
+// decoded yet (the start of a frame waiting for its body) move to the
+// front of the block when no part cut from it is alive, else to a new
+// block: the old one is freed by its last part. Returns false on ENOMEM.
+static bool
+engine_in_room(zmi_engine_t *e)
+{
+    zmi_msg_buf_t *b = e->inbuf;
+    size_t pending = e->in_len - e->in_pos;
+    if (pending == 0 && b->handed == 0) {
+        // Nothing was cut from the block since it started: reuse it from
+        // the front without looking at the shared counter.
+        e->in_pos = e->in_len = 0;
+        return true;
+    }
+    if (b->cap - e->in_len >= ENGINE_IN_MIN_ROOM)
+        return true;
+    if (zmi_msg_buf_reset(b)) {
+        memmove(b->data, b->data + e->in_pos, pending);
+    } else {
+        zmi_msg_buf_t *nb = zmi_msg_buf_new(ENGINE_IN_BATCH);
+        if (nb == NULL)
+            return false;
+        memcpy(nb->data, b->data + e->in_pos, pending);
+        zmi_msg_buf_release(b);
+        e->inbuf = nb;
+    }
+    e->in_pos = 0;
+    e->in_len = pending;
+    return true;
+}
+
 static void
 engine_in_event(void *arg)
 {
     zmi_engine_t *e = arg;
     if (e->has_stalled || e->state == ENGINE_FAILING)
         return;
-    uint8_t *target = e->inbuf;
-    size_t cap = ENGINE_IN_BATCH;
-    if (e->state == ENGINE_ACTIVE)
-        zmi_decoder_read_target(&e->dec, e->inbuf, ENGINE_IN_BATCH, &target,
-                                &cap);
+    if (!engine_in_room(e)) {
+        engine_fail(e, -ENOMEM);
+        return;
+    }
+    uint8_t *space = e->inbuf->data + e->in_len;
+    uint8_t *target = space;
+    size_t cap = e->inbuf->cap - e->in_len;
+    size_t want = 0;
+    // The rest of a big body is read in place once that saves a copy of
+    // at least a small read's worth.
+    if (e->state == ENGINE_ACTIVE && e->in_pos == e->in_len)
+        zmi_decoder_read_target(&e->dec, space, ENGINE_IN_SMALL_READ, &target,
+                                &want);
+    bool small = false;
+    if (target != space) {
+        cap = want;
+    } else if (e->big_in && cap > ENGINE_IN_SMALL_READ) {
+        cap = ENGINE_IN_SMALL_READ;
+        small = true;
+    }
     ssize_t n = read(e->fd, target, cap);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -526,7 +588,13 @@ engine_in_event(void *arg)
     }
     if (e->track_rx)
         e->last_rx = zmi_clock_ms();
-    if (target != e->inbuf) {
+    // Big bodies keep reads into the block small; a small read that comes
+    // back full means small frames are flowing again.
+    if (target != space)
+        e->big_in = true;
+    else if (small && (size_t) n == cap)
+        e->big_in = false;
+    if (target != space) {
         // Read straight into a big body: let the decoder count it.
         size_t used;
         zmi_msg_t frame;
@@ -545,8 +613,7 @@ engine_in_event(void *arg)
         }
         return;
     }
-    e->in_pos = 0;
-    e->in_len = (size_t) n;
+    e->in_len += (size_t) n;
     engine_process_input(e);
 }
 
