@@ -6,7 +6,8 @@
 #   build  compiler and build tools: cmake, gcc, ninja-build, make, pkg-config
 #   test   build plus libcmocka-dev (unit tests), clang (sanitizer jobs),
 #          libzmq3-dev and python3-zmq (interoperability tests) and
-#          libczmq-dev (the install job builds beside CZMQ's zmsg.h)
+#          libczmq-dev (the install job builds beside CZMQ's zmsg.h) and
+#          iproute2 (ss, which a test reads a listen backlog with)
 #
 # Packages are checked with dpkg -s, so a second run costs well under a
 # second; apt-get update runs at most once, and only when something is
@@ -15,13 +16,13 @@
 set -euo pipefail
 
 BUILD_PKGS=(cmake gcc ninja-build make pkg-config)
-TEST_PKGS=(libcmocka-dev clang libzmq3-dev python3-zmq libczmq-dev)
+TEST_PKGS=(libcmocka-dev clang libzmq3-dev python3-zmq libczmq-dev iproute2)
 
 case "${1:-test}" in
 build) PKGS=("${BUILD_PKGS[@]}") ;;
 test) PKGS=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}") ;;
 -h | --help)
-    sed -n '2,13s/^# \{0,1\}//p' "$0"
+    sed -n '2,14s/^# \{0,1\}//p' "$0"
     exit 0
     ;;
 *)
