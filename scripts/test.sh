@@ -5,8 +5,8 @@
 # Usage: scripts/test.sh [plain|install|poll|asan|tsan|fuzz|all]
 #        (default: all)
 #
-#   plain  gcc, Debug, -Werror, epoll reactor; also builds the examples and
-#          runs examples/demo.sh on that build
+#   plain  gcc, Debug, -Werror, epoll reactor, the full soak; also builds
+#          the examples and runs examples/demo.sh on that build
 #   install  installs the plain build into a temporary prefix and builds
 #          the out-of-tree consumer (tests/consumer/) against it, with
 #          find_package and with pkg-config, also beside CZMQ's headers
@@ -83,7 +83,9 @@ job_plain() {
     header "plain: gcc, Debug, -Werror, epoll reactor, examples and demo"
     CC=gcc configure "$ROOT/plain" -DCMAKE_BUILD_TYPE=Debug -DZMSG_WERROR=ON \
         -DZMSG_POLLER=epoll -DZMSG_BUILD_EXAMPLES=ON
-    run_ctest "$ROOT/plain"
+    # The full soak here: 10^7 PUSH/PULL messages and 5 x 10^6 REQ/REP
+    # round trips (10^7 messages) over tcp; the other jobs run less.
+    SOAK_ROUNDTRIPS=5000000 SOAK_CLIENTS=16 run_ctest "$ROOT/plain"
     header "plain: examples/demo.sh $ROOT/plain"
     examples/demo.sh "$ROOT/plain"
 }
