@@ -167,6 +167,26 @@ zt_wait_pipes(void *s, int n)
     }
 }
 
+uint64_t
+zt_hiccups(void *s)
+{
+    return ((zmi_socket_t *) s)->hiccups;
+}
+
+void
+zt_wait_hiccup(void *s, uint64_t seen)
+{
+    int64_t deadline = zmi_clock_ms() + ZT_TIMEOUT_MS;
+    for (;;) {
+        int events;
+        size_t len = sizeof(events);
+        assert_int_equal(zmsg_getsockopt(s, ZMSG_EVENTS, &events, &len), 0);
+        if (zt_hiccups(s) > seen)
+            return;
+        zt_wait_fd(s, deadline, "a lost connection");
+    }
+}
+
 void
 zt_wait_pipes_at_most(void *s, int n)
 {

@@ -83,6 +83,11 @@ void zt_wait_pipes(void *s, int n);
 // Waits until the socket has at most n pipes (peers gone), processing its
 // commands; fails after ZT_TIMEOUT_MS.
 void zt_wait_pipes_at_most(void *s, int n);
+// Connections the socket has seen lost under its connecting pipes
+// (white-box), and a wait until that count exceeds `seen`, processing the
+// socket's commands; fails after ZT_TIMEOUT_MS.
+uint64_t zt_hiccups(void *s);
+void zt_wait_hiccup(void *s, uint64_t seen);
 // Number of pipes the socket has now (white-box).
 int zt_pipes(void *s);
 

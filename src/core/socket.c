@@ -306,6 +306,7 @@ static void
 socket_pipe_hiccuped(void *owner, zmi_pipe_t *p)
 {
     zmi_socket_t *s = owner;
+    s->hiccups++;
     if (p->data != NULL && !s->closing && s->ops->hiccuped != NULL)
         s->ops->hiccuped(s->pstate, p);
 }

@@ -50,6 +50,7 @@ struct zmi_socket {
     int capeps;
     int live_io;                    // I/O objects not yet reported done
     uint64_t dropped;               // messages dropped at a peer's HWM
+    uint64_t hiccups;               // connections lost under its pipes
     bool rcvmore;                   // last part received had MORE
     bool closing;                   // zmsg_close was called
     bool ctx_terminated;            // the context is shutting down
