@@ -103,8 +103,20 @@ raw_connect(void)
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t) g_port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) != 0)
-        fuzz_fail("connect");
+    if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) != 0) {
+        // libFuzzer's timer signal may interrupt the connect, which then
+        // goes on by itself: wait for it to finish.
+        if (errno != EINTR)
+            fuzz_fail("connect");
+        struct pollfd p = { .fd = fd, .events = POLLOUT };
+        while (poll(&p, 1, 2000) < 0)
+            if (errno != EINTR)
+                fuzz_fail("poll after connect");
+        int err = 0;
+        socklen_t len = sizeof(err);
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0)
+            fuzz_fail("connect (after EINTR)");
+    }
     // A stalled engine stops reading: never block on it for long.
     struct timeval tv = { .tv_sec = 1 };
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -166,7 +178,12 @@ check_survived(void)
 {
     char want[32];
     int want_len = snprintf(want, sizeof(want), "ping-%lu", g_runs);
-    if (zmsg_send(g_push, want, (size_t) want_len, 0) != want_len)
+    int sent;
+    // EINTR: libFuzzer's own timer signal interrupted a wait; try again.
+    while ((sent = zmsg_send(g_push, want, (size_t) want_len, 0)) < 0 &&
+           zmsg_errno() == EINTR)
+        ;
+    if (sent != want_len)
         fuzz_fail("good PUSH cannot send");
     int64_t deadline = now_ms() + FUZZ_DELIVERY_MS;
     int in_multipart = 0;
