@@ -400,14 +400,19 @@ socket_add_ep(zmi_socket_t *s, char *addr, zmi_io_object_t *obj, bool bound)
     zmi_io_object_send_start(obj);
 }
 
+// What bind and connect do first: the context's state, then the syntax.
+static int
+socket_parse_ep(zmi_socket_t *s, const char *endpoint, zmi_endpoint_t *ep)
+{
+    int rc = socket_check_term(s);
+    return rc != 0 ? rc : zmi_endpoint_parse(endpoint, ep);
+}
+
 int
 zmi_socket_bind(zmi_socket_t *s, const char *endpoint)
 {
-    int rc = socket_check_term(s);
-    if (rc != 0)
-        return rc;
     zmi_endpoint_t ep;
-    rc = zmi_endpoint_parse(endpoint, &ep);
+    int rc = socket_parse_ep(s, endpoint, &ep);
     if (rc != 0)
         return rc;
     if (ep.transport == ZMI_TRANSPORT_INPROC) {
@@ -441,11 +446,8 @@ zmi_socket_bind(zmi_socket_t *s, const char *endpoint)
 int
 zmi_socket_connect(zmi_socket_t *s, const char *endpoint)
 {
-    int rc = socket_check_term(s);
-    if (rc != 0)
-        return rc;
     zmi_endpoint_t ep;
-    rc = zmi_endpoint_parse(endpoint, &ep);
+    int rc = socket_parse_ep(s, endpoint, &ep);
     if (rc != 0)
         return rc;
     char *name;

@@ -86,6 +86,7 @@ zmi_pipe_conflate_in(zmi_pipe_t *reader)
     zmi_pipe_pair_t *pair = reader->pair;
     zmi_cslot_t *c = reader == &pair->end[1] ? &pair->cs[0] : &pair->cs[1];
     reader->cin = c;
+    reader->in_lwm = 0; // the writer never waits for credit
     reader->peer->cout = c;
 }
 
@@ -207,20 +208,9 @@ zmi_pipe_read(zmi_pipe_t *p, zmi_msg_t *msg)
     if (!p->in_active || p->state == ZMI_PIPE_TERM_SENT ||
         p->state == ZMI_PIPE_DONE)
         return false;
-    if (p->cin != NULL) {
-        if (!pipe_conflated_read(p, msg)) {
-            p->in_active = false;
-            return false;
-        }
-        if (zmi_msg_is_delim(msg)) {
-            zmi_msg_close(msg);
-            pipe_delimiter(p);
-            return false;
-        }
-        p->msgs_read++;
-        return true;
-    }
-    if (!zmi_ypipe_read(p->in, msg)) {
+    bool got = p->cin != NULL ? pipe_conflated_read(p, msg)
+                              : zmi_ypipe_read(p->in, msg);
+    if (!got) {
         p->in_active = false;
         return false;
     }
