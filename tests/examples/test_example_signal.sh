@@ -50,6 +50,10 @@ grep -q "^usage: $NAME" "$TMP/out" || fail "-h printed no usage line"
 # place before it creates its context).
 caught() {
     local mask
+    # NB: before its exec the child is still a copy of this shell, with
+    # handlers of its own: only the example's own count.
+    [[ $(readlink "/proc/$1/exe" 2>/dev/null) == "$(readlink -f "$BIN")" ]] ||
+        return 1
     mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null) ||
         return 1
     [[ -n $mask ]] && (((0x$mask >> 1) & 1))
