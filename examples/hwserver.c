@@ -17,48 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#define EXAMPLE_NAME "hwserver"
+#include "example.h"
+
 #define DEFAULT_ENDPOINT "tcp://*:5555"
-
-// Set by SIGINT and SIGTERM: stop, close, terminate and exit 0.
-static volatile sig_atomic_t stop_requested;
-
-static void
-on_stop_signal(int sig)
-{
-    (void) sig;
-    stop_requested = 1;
-}
-
-// Catches SIGINT and SIGTERM. Without SA_RESTART a zmsg call that waits
-// returns -1 with EINTR, and the loop then sees the flag.
-static void
-catch_stop_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGINT, &sa, NULL) != 0
-        || sigaction(SIGTERM, &sa, NULL) != 0) {
-        perror("hwserver: sigaction");
-        exit(1);
-    }
-}
-
-// True when a zmsg call failed because SIGINT or SIGTERM came.
-static bool
-interrupted(void)
-{
-    return zmsg_errno() == EINTR && stop_requested;
-}
-
-// Prints what failed with zmsg's description of the error and exits 1.
-static void
-die(const char *what)
-{
-    fprintf(stderr, "hwserver: %s: %s\n", what, zmsg_strerror(zmsg_errno()));
-    exit(1);
-}
 
 static void
 usage(void)
@@ -71,18 +33,6 @@ usage(void)
         "(default 0)\n",
         DEFAULT_ENDPOINT);
     exit(2);
-}
-
-// Parses a non-negative decimal int; returns -1 if text is not one.
-static int
-parse_count(const char *text)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < 0 || v > INT_MAX)
-        return -1;
-    return (int) v;
 }
 
 // Sleeps for ms milliseconds, or less if asked to stop.

@@ -20,20 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#define EXAMPLE_NAME "wuserver"
+#include "example.h"
+
 #define DEFAULT_ENDPOINT "tcp://*:5556"
 #define DEFAULT_ZIPCODE 10001
 #define ZIPCODE_EVERY 10 // every tenth update is for the -z zipcode
-
-// Set by SIGTERM and SIGINT: publish no more and end normally.
-static volatile sig_atomic_t stop_requested;
-
-// Prints what failed with zmsg's description of the error and exits 1.
-static void
-die(const char *what)
-{
-    fprintf(stderr, "wuserver: %s: %s\n", what, zmsg_strerror(zmsg_errno()));
-    exit(1);
-}
 
 static void
 usage(void)
@@ -49,30 +41,11 @@ usage(void)
     exit(2);
 }
 
-// Parses a non-negative decimal int; returns -1 if text is not one.
-static int
-parse_count(const char *text)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < 0 || v > INT_MAX)
-        return -1;
-    return (int) v;
-}
-
 // Returns a random int from 0 to n - 1 (rand() is good enough here).
 static int
 randof(int n)
 {
     return (int) ((double) n * (rand() / (RAND_MAX + 1.0)));
-}
-
-static void
-on_stop_signal(int sig)
-{
-    (void) sig;
-    stop_requested = 1;
 }
 
 int
@@ -105,15 +78,7 @@ main(int argc, char *argv[])
 
     // Stop between two updates rather than die in the middle of one, so
     // that the socket is closed and the drop count printed.
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGTERM, &sa, NULL) != 0
-        || sigaction(SIGINT, &sa, NULL) != 0) {
-        perror("wuserver: sigaction");
-        exit(1);
-    }
+    catch_stop_signals();
 
     void *ctx = zmsg_ctx_new();
     if (!ctx)
@@ -153,7 +118,7 @@ main(int argc, char *argv[])
         int len = snprintf(update, sizeof update, "%05d %d %d", zipcode,
             temperature, relhumidity);
         if (zmsg_send(publisher, update, (size_t) len, 0) != len) {
-            if (zmsg_errno() == EINTR && stop_requested)
+            if (interrupted())
                 break;
             die("zmsg_send");
         }
