@@ -267,6 +267,26 @@ test_subscriptions_survive_publisher_restart(void **state)
 
 // Publishes probe until the raw subscriber on fd receives one: its
 // subscriptions (sent before) are then in place at the PUB.
+// A raw ZMTP subscriber connected to the tcp endpoint ep, past the
+// handshake.
+static int
+raw_subscriber_at(const char *ep)
+{
+    int fd = zt_raw_connect(atoi(strrchr(ep, ':') + 1));
+    zt_raw_handshake(fd, "SUB");
+    zt_raw_read_handshake(fd);
+    return fd;
+}
+
+// Binds pub to a fresh tcp endpoint and connects a raw subscriber to it.
+static int
+raw_subscriber(void *pub)
+{
+    char ep[256];
+    zt_bind(pub, ep, sizeof(ep));
+    return raw_subscriber_at(ep);
+}
+
 static void
 raw_sync(void *pub, int fd, const char *probe)
 {
@@ -305,11 +325,7 @@ test_filtering_happens_at_the_publisher(void **state)
     ZT_TCP_ONLY(); // a raw peer on the wire
     fixture_t *f = *state;
     void *pub = zt_socket(f->ctx, ZMSG_PUB);
-    char ep[256];
-    zt_bind(pub, ep, sizeof(ep));
-    int fd = zt_raw_connect(atoi(strrchr(ep, ':') + 1));
-    zt_raw_handshake(fd, "SUB");
-    zt_raw_read_handshake(fd);
+    int fd = raw_subscriber(pub);
     zt_raw_subscribe(fd, "A", 1, 1);
     raw_sync(pub, fd, "Aprobe");
     zt_send_str(pub, "B1", 0);
@@ -328,11 +344,7 @@ test_zmtp30_subscription_messages(void **state)
     ZT_TCP_ONLY(); // a raw peer on the wire
     fixture_t *f = *state;
     void *pub = zt_socket(f->ctx, ZMSG_PUB);
-    char ep[256];
-    zt_bind(pub, ep, sizeof(ep));
-    int fd = zt_raw_connect(atoi(strrchr(ep, ':') + 1));
-    zt_raw_handshake(fd, "SUB");
-    zt_raw_read_handshake(fd);
+    int fd = raw_subscriber(pub);
     zt_raw_send_frame(fd, "\x01Z", 0);
     raw_sync(pub, fd, "Zprobe");
     zt_raw_send_frame(fd, "\x01Y", 0);
@@ -511,11 +523,7 @@ test_subscription_flood_is_bounded(void **state)
     ZT_TCP_ONLY(); // a raw peer on the wire
     fixture_t *f = *state;
     void *pub = zt_socket(f->ctx, ZMSG_PUB);
-    char ep[256];
-    zt_bind(pub, ep, sizeof(ep));
-    int fd = zt_raw_connect(atoi(strrchr(ep, ':') + 1));
-    zt_raw_handshake(fd, "SUB");
-    zt_raw_read_handshake(fd);
+    int fd = raw_subscriber(pub);
     char topic[32];
     for (int i = 0; i < 20000; i++) {
         int n = snprintf(topic, sizeof(topic), "topic-%d", i);
@@ -657,11 +665,7 @@ test_malformed_subscriptions_are_ignored(void **state)
     ZT_TCP_ONLY(); // a raw peer on the wire
     fixture_t *f = *state;
     void *pub = zt_socket(f->ctx, ZMSG_PUB);
-    char ep[256];
-    zt_bind(pub, ep, sizeof(ep));
-    int fd = zt_raw_connect(atoi(strrchr(ep, ':') + 1));
-    zt_raw_handshake(fd, "SUB");
-    zt_raw_read_handshake(fd);
+    int fd = raw_subscriber(pub);
     raw_send_bytes(fd, "\x05X", 2, 0); // not 0 or 1
     raw_send_bytes(fd, "\x01", 1, 1);  // flag, then the topic in a part
     raw_send_bytes(fd, "Y", 1, 0);
@@ -690,9 +694,7 @@ test_oversized_message_from_subscriber_closes_it(void **state)
     assert_int_equal(zmsg_connect(good, ep), 0);
     subscribe(good, "g");
     zt_sync_pubsub(pub, good);
-    int fd = zt_raw_connect(atoi(strrchr(ep, ':') + 1));
-    zt_raw_handshake(fd, "SUB");
-    zt_raw_read_handshake(fd);
+    int fd = raw_subscriber_at(ep);
     static char big[ZMSG_SUBSCRIPTION_MAX + 2];
     memset(big, 'B', sizeof(big));
     big[0] = 1;
@@ -714,11 +716,7 @@ test_per_subscriber_subscription_cap(void **state)
     ZT_TCP_ONLY(); // a raw peer on the wire
     fixture_t *f = *state;
     void *pub = zt_socket(f->ctx, ZMSG_PUB);
-    char ep[256];
-    zt_bind(pub, ep, sizeof(ep));
-    int fd = zt_raw_connect(atoi(strrchr(ep, ':') + 1));
-    zt_raw_handshake(fd, "SUB");
-    zt_raw_read_handshake(fd);
+    int fd = raw_subscriber(pub);
     enum { TOPIC = 1000, COUNT = 300 };
     static char topic[TOPIC + 2];
     memset(topic, 'T', sizeof(topic));
