@@ -79,15 +79,23 @@ heartbeat_pull(void *ctx, void **pull, int ivl, int ttl, int timeout)
     return atoi(strrchr(ep, ':') + 1);
 }
 
+// A raw PUSH peer connected to port, past the handshake.
+static int
+raw_push_peer(int port)
+{
+    int fd = zt_raw_connect(port);
+    zt_raw_handshake(fd, "PUSH");
+    zt_raw_read_handshake(fd);
+    return fd;
+}
+
 // PINGs come every interval and carry the TTL in deciseconds.
 static void
 test_pings_carry_the_ttl(void **state)
 {
     void *pull;
     int port = heartbeat_pull(*state, &pull, 20, 1500, 5000);
-    int fd = zt_raw_connect(port);
-    zt_raw_handshake(fd, "PUSH");
-    zt_raw_read_handshake(fd);
+    int fd = raw_push_peer(port);
     char body[64];
     for (int i = 0; i < 3; i++) {
         size_t n = raw_expect_command(fd, "PING", body, sizeof(body));
@@ -107,9 +115,7 @@ test_silent_peer_is_dropped(void **state)
 {
     void *pull;
     int port = heartbeat_pull(*state, &pull, 50, 0, 200);
-    int fd = zt_raw_connect(port);
-    zt_raw_handshake(fd, "PUSH");
-    zt_raw_read_handshake(fd);
+    int fd = raw_push_peer(port);
     char body[64];
     raw_expect_command(fd, "PING", body, sizeof(body));
     int64_t ping_seen = zmi_clock_ms();
@@ -136,9 +142,7 @@ test_answering_peer_is_kept(void **state)
 {
     void *pull;
     int port = heartbeat_pull(*state, &pull, 10, 0, 250);
-    int fd = zt_raw_connect(port);
-    zt_raw_handshake(fd, "PUSH");
-    zt_raw_read_handshake(fd);
+    int fd = raw_push_peer(port);
     char body[64];
     for (int i = 0; i < 60; i++) {
         size_t n = raw_expect_command(fd, "PING", body, sizeof(body));
@@ -157,9 +161,7 @@ test_any_traffic_counts_as_life(void **state)
 {
     void *pull;
     int port = heartbeat_pull(*state, &pull, 10, 0, 250);
-    int fd = zt_raw_connect(port);
-    zt_raw_handshake(fd, "PUSH");
-    zt_raw_read_handshake(fd);
+    int fd = raw_push_peer(port);
     char body[64];
     for (int i = 0; i < 60; i++) {
         raw_expect_command(fd, "PING", body, sizeof(body));
@@ -178,9 +180,7 @@ test_peer_ttl_is_honoured(void **state)
     void *pull = zt_socket(*state, ZMSG_PULL);
     char ep[256];
     zt_bind_tcp(pull, ep, sizeof(ep));
-    int fd = zt_raw_connect(atoi(strrchr(ep, ':') + 1));
-    zt_raw_handshake(fd, "PUSH");
-    zt_raw_read_handshake(fd);
+    int fd = raw_push_peer(atoi(strrchr(ep, ':') + 1));
     // PING, TTL 3 deciseconds, context "ab".
     static const uint8_t ping[]
         = { 0x04, 9, 4, 'P', 'I', 'N', 'G', 0x00, 0x03, 'a', 'b' };
