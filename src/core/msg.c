@@ -7,6 +7,8 @@
 
 #include "msg.h"
 
+#include "core/mem_cache.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -38,7 +40,7 @@ zmi_msg_init_size(zmi_msg_t *m, size_t size)
     }
     if (size > SIZE_MAX - sizeof(zmi_msg_content_t))
         return -ENOMEM;
-    zmi_msg_content_t *c = malloc(sizeof(*c) + size);
+    zmi_msg_content_t *c = zmi_mem_alloc(sizeof(*c) + size);
     if (c == NULL)
         return -ENOMEM;
     c->data = c + 1;
@@ -108,9 +110,7 @@ zmi_msg_buf_new(size_t cap)
     if (cap > UINT32_MAX)
         return NULL;
     // NB: aligned so that the counter has its cache line to itself.
-    size_t bytes = sizeof(zmi_msg_buf_t) + cap;
-    bytes = (bytes + 63) & ~(size_t) 63;
-    zmi_msg_buf_t *b = aligned_alloc(64, bytes);
+    zmi_msg_buf_t *b = zmi_mem_alloc(sizeof(zmi_msg_buf_t) + cap);
     if (b == NULL)
         return NULL;
     atomic_init(&b->refs, ZMI_MSG_BUF_BIAS);
@@ -140,7 +140,7 @@ void
 zmi_msg_buf_unref(zmi_msg_buf_t *b, int n)
 {
     if (atomic_fetch_sub_explicit(&b->refs, n, memory_order_acq_rel) == n)
-        free(b);
+        zmi_mem_free(b, sizeof(zmi_msg_buf_t) + b->cap);
 }
 
 void
@@ -228,9 +228,12 @@ content_release(zmi_msg_content_t *c, bool shared)
     if (shared && atomic_fetch_sub_explicit(&c->refcnt, 1,
                                             memory_order_acq_rel) != 1)
         return;
-    if (c->ffn != NULL)
+    if (c->ffn != NULL) {
         c->ffn(c->data, c->hint);
-    free(c);
+        free(c);
+    } else {
+        zmi_mem_free(c, sizeof(*c) + c->size);
+    }
 }
 
 void

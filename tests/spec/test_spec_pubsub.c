@@ -365,20 +365,35 @@ test_zmtp30_subscription_messages(void **state)
     zmsg_close(pub);
 }
 
-// This test binary is linked with --wrap=malloc: big allocations made on
-// the test's own thread are counted, so a copy made while publishing
-// would show.
+// This test binary is linked with --wrap=malloc and --wrap=aligned_alloc:
+// big allocations made on the test's own thread are counted, so a copy
+// made while publishing would show.
 void *__real_malloc(size_t size);
 void *__wrap_malloc(size_t size);
+void *__real_aligned_alloc(size_t align, size_t size);
+void *__wrap_aligned_alloc(size_t align, size_t size);
 static pthread_t main_thread;
 static int big_mallocs;
+
+static void
+count_big(size_t size)
+{
+    if (size >= (1 << 20) && pthread_equal(pthread_self(), main_thread))
+        __atomic_add_fetch(&big_mallocs, 1, __ATOMIC_SEQ_CST);
+}
 
 void *
 __wrap_malloc(size_t size)
 {
-    if (size >= (1 << 20) && pthread_equal(pthread_self(), main_thread))
-        __atomic_add_fetch(&big_mallocs, 1, __ATOMIC_SEQ_CST);
+    count_big(size);
     return __real_malloc(size);
+}
+
+void *
+__wrap_aligned_alloc(size_t align, size_t size)
+{
+    count_big(size);
+    return __real_aligned_alloc(align, size);
 }
 
 // Fan-out shares one buffer: sending a 1 MiB message to 10 subscribers

@@ -1,8 +1,9 @@
 // No allocation per small message: once a connection is warm, moving
 // 10,000 messages of 0 to 32 octets from a PUSH to a PULL allocates nothing
 // per message, in any thread (the sender's, the I/O thread's, the
-// receiver's), over tcp and over inproc. malloc, calloc and realloc are
-// wrapped (see tests/CMakeLists.txt) and counted while the messages move.
+// receiver's), over tcp and over inproc. malloc, calloc, realloc and
+// aligned_alloc are wrapped (see tests/CMakeLists.txt) and counted while
+// the messages move.
 
 #include "testutil.h"
 
@@ -18,6 +19,8 @@ void *__real_realloc(void *p, size_t size);
 void *__wrap_malloc(size_t size);
 void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_realloc(void *p, size_t size);
+void *__real_aligned_alloc(size_t align, size_t size);
+void *__wrap_aligned_alloc(size_t align, size_t size);
 
 static atomic_bool counting;
 static atomic_int allocations;
@@ -48,6 +51,13 @@ __wrap_realloc(void *p, size_t size)
 {
     count();
     return __real_realloc(p, size);
+}
+
+void *
+__wrap_aligned_alloc(size_t align, size_t size)
+{
+    count();
+    return __real_aligned_alloc(align, size);
 }
 
 enum { BURST = 100, ROUNDS = 100 };
