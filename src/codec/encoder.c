@@ -1,9 +1,11 @@
 // ZMTP 3.x frame encoder with write batching (RFC 37 section "Framing").
 //
 // Runs on the engine's thread only and does no I/O. It owns the batch
-// buffer and, while has_big is set, one message whose body is written in
-// place: small frames are copied into the batch so one write(2) carries
-// many; a big body becomes a second iovec instead of a copy.
+// buffer and up to ZMI_ENCODER_BIG_MAX messages whose bodies are written
+// in place: small frames are copied into the batch so one write(2)
+// carries many; a big body becomes an iovec of its own instead of a copy,
+// marked by the batch offset it follows so that the output keeps the
+// order in which frames were pushed.
 
 #include "codec/encoder.h"
 
@@ -28,8 +30,6 @@ zmi_encoder_init(zmi_encoder_t *e, size_t cap)
     if (e->buf == NULL)
         return -ENOMEM;
     e->cap = cap;
-    e->big.type = ZMI_MSG_CLOSED;
-    e->has_big = false;
     return 0;
 }
 
@@ -67,9 +67,9 @@ void
 zmi_encoder_fini(zmi_encoder_t *e)
 {
     enc_release_done(e);
-    if (e->has_big)
-        zmi_msg_close(&e->big);
-    e->has_big = false;
+    for (int i = 0; i < e->nbig; i++)
+        zmi_msg_close(&e->big[i].msg);
+    e->nbig = 0;
     free(e->buf);
     e->buf = NULL;
     e->cap = e->off = e->len = 0;
@@ -84,7 +84,11 @@ enc_room(zmi_encoder_t *e, size_t n)
     if (e->cap - e->len >= n)
         return true;
     if (e->off > 0 && e->cap - (e->len - e->off) >= n) {
+        // NB: no body's mark lies before off: the batch is written only
+        // up to the first pending body.
         memmove(e->buf, e->buf + e->off, e->len - e->off);
+        for (int i = 0; i < e->nbig; i++)
+            e->big[i].at -= e->off;
         e->len -= e->off;
         e->off = 0;
         return true;
@@ -104,11 +108,6 @@ enc_append(zmi_encoder_t *e, const void *data, size_t n)
 bool
 zmi_encoder_push(zmi_encoder_t *e, zmi_msg_t *msg)
 {
-    // NB: nothing may be appended after an in-place body, or it would go
-    // out before that body.
-    if (e->has_big)
-        return false;
-
     size_t size = zmi_msg_size(msg);
     uint8_t flags = 0;
     if (msg->flags & ZMI_MSG_MORE)
@@ -123,12 +122,12 @@ zmi_encoder_push(zmi_encoder_t *e, zmi_msg_t *msg)
     // threshold), so that every frame makes progress.
     bool in_place = size >= ZMI_ENCODER_ZEROCOPY_MIN || size > e->cap - hdr_len;
     if (in_place) {
-        if (!enc_room(e, hdr_len))
+        if (e->nbig == ZMI_ENCODER_BIG_MAX || !enc_room(e, hdr_len))
             return false;
         enc_append(e, hdr, hdr_len);
-        e->big = *msg;
-        e->big_off = 0;
-        e->has_big = true;
+        e->big[e->nbig].msg = *msg;
+        e->big[e->nbig].at = e->len;
+        e->nbig++;
         msg->type = ZMI_MSG_CLOSED;
         return true;
     }
@@ -144,57 +143,85 @@ zmi_encoder_push(zmi_encoder_t *e, zmi_msg_t *msg)
 bool
 zmi_encoder_push_raw(zmi_encoder_t *e, const void *data, size_t n)
 {
-    if (e->has_big)
-        return false;
     if (n > e->cap || !enc_room(e, n))
         return false;
     enc_append(e, data, n);
     return true;
 }
 
+// Adds [p, p + n) to iov unless it is empty or the count or the octet
+// limit is reached. Returns false once nothing more may be added.
+static bool
+enc_iov_add(struct iovec *iov, int *count, int max, size_t *room,
+            const uint8_t *p, size_t n)
+{
+    if (n == 0)
+        return *count < max && *room > 0;
+    if (n > *room)
+        n = *room;
+    iov[*count].iov_base = (void *) p;
+    iov[*count].iov_len = n;
+    (*count)++;
+    *room -= n;
+    return *count < max && *room > 0;
+}
+
 int
-zmi_encoder_iov(zmi_encoder_t *e, struct iovec iov[2])
+zmi_encoder_iov(zmi_encoder_t *e, struct iovec *iov, int max, size_t limit)
 {
     // The parts copied so far are done with: one release for the batch.
     enc_release_done(e);
     int count = 0;
-    if (e->off < e->len) {
-        iov[count].iov_base = e->buf + e->off;
-        iov[count].iov_len = e->len - e->off;
-        count++;
+    size_t room = limit;
+    size_t pos = e->off;
+    if (max <= 0 || limit == 0)
+        return 0;
+    for (int i = 0; i < e->nbig; i++) {
+        zmi_msg_t *m = &e->big[i].msg;
+        size_t skip = i == 0 ? e->big_off : 0;
+        if (!enc_iov_add(iov, &count, max, &room, e->buf + pos,
+                         e->big[i].at - pos))
+            return count;
+        if (!enc_iov_add(iov, &count, max, &room,
+                         (const uint8_t *) zmi_msg_data(m) + skip,
+                         zmi_msg_size(m) - skip))
+            return count;
+        pos = e->big[i].at;
     }
-    if (e->has_big) {
-        size_t size = zmi_msg_size(&e->big);
-        if (e->big_off < size) {
-            iov[count].iov_base
-                = (uint8_t *) zmi_msg_data(&e->big) + e->big_off;
-            iov[count].iov_len = size - e->big_off;
-            count++;
-        }
-    }
+    enc_iov_add(iov, &count, max, &room, e->buf + pos, e->len - pos);
     return count;
+}
+
+// The first pending body is all out: close it and move the rest up.
+static void
+enc_big_done(zmi_encoder_t *e)
+{
+    zmi_msg_close(&e->big[0].msg);
+    e->nbig--;
+    memmove(&e->big[0], &e->big[1], (size_t) e->nbig * sizeof(e->big[0]));
+    e->big_off = 0;
 }
 
 void
 zmi_encoder_consumed(zmi_encoder_t *e, size_t n)
 {
-    // The batch goes out first, then the in-place body: the same order as
-    // the iovecs.
-    size_t in_batch = e->len - e->off;
-    size_t take = n < in_batch ? n : in_batch;
-    e->off += take;
-    n -= take;
-    if (e->off == e->len)
-        e->off = e->len = 0;
-
-    if (e->has_big) {
-        size_t left = zmi_msg_size(&e->big) - e->big_off;
+    // Batch octets up to the first body's mark go out first, then that
+    // body, and so on: the order of the iovecs.
+    for (;;) {
+        size_t end = e->nbig > 0 ? e->big[0].at : e->len;
+        size_t take = n < end - e->off ? n : end - e->off;
+        e->off += take;
+        n -= take;
+        if (e->off < end || e->nbig == 0)
+            break;
+        size_t left = zmi_msg_size(&e->big[0].msg) - e->big_off;
         take = n < left ? n : left;
         e->big_off += take;
-        if (e->big_off == zmi_msg_size(&e->big)) {
-            zmi_msg_close(&e->big);
-            e->has_big = false;
-            e->big_off = 0;
-        }
+        n -= take;
+        if (take < left)
+            break;
+        enc_big_done(e);
     }
+    if (e->nbig == 0 && e->off == e->len)
+        e->off = e->len = 0;
 }

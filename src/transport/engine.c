@@ -4,8 +4,10 @@
 // out of it: medium bodies stay in the block as slices (the block lives
 // until its last part is closed, on whatever thread), small ones are copied
 // inline; a body bigger than the free room is read straight into its
-// message. Output: the encoder packs as many queued parts as fit into one
-// batch and one sendmsg(2) sends it; big bodies go out without a copy.
+// message, with the next frame's header alongside. Output: the encoder
+// packs as many queued parts as fit into one batch and one sendmsg(2)
+// sends it; big bodies go out without a copy, several per write, and on
+// tcp each write is cut at whole segments.
 // Runs on the session's I/O thread. Every path that fails hands the error
 // to the session, which destroys the engine: after engine_fail() returns,
 // nothing here touches the engine again.
@@ -15,6 +17,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -39,8 +43,12 @@
 // message rather than copied out of the block.
 #define ENGINE_IN_SMALL_READ 8192
 #define ENGINE_OUT_BATCH 65536
-// Writes per readiness event, so one busy peer can't starve the others.
+// Most octets per write on tcp, rounded down to whole segments.
+#define ENGINE_WRITE_MAX 65536
+// Writes per readiness event, so one busy peer can't starve the others;
+// the same for reads of big frames back to back.
 #define ENGINE_MAX_WRITES 16
+#define ENGINE_MAX_READS 16
 
 enum engine_state {
     ENGINE_GREETING,  // waiting for the peer's 64-byte greeting
@@ -70,6 +78,8 @@ struct zmi_engine {
     zmi_msg_t out_msg;        // outbound part the encoder couldn't take
     bool has_out_msg;         // out_msg holds a part
     bool output_active;       // pollout is set
+    size_t write_max;         // octets per sendmsg at most
+    unsigned full_writes;     // writes of write_max octets so far
     zmi_timer_t handshake_timer; // drops a peer that never finishes
     zmi_timer_t ping_timer;   // HEARTBEAT_IVL: time to send a PING
     zmi_timer_t pong_timer;   // HEARTBEAT_TIMEOUT after our PING
@@ -203,6 +213,22 @@ engine_max_in(const zmi_options_t *opts)
     return max;
 }
 
+// The most one write may carry. On tcp that is whole segments: a write a
+// little over the MSS leaves a runt segment behind the full one, and on
+// loopback (MSS near 64 KiB) each runt costs about what a full segment
+// does. Writes of a 64 KiB body plus its header moved a third of what
+// writes of one MSS do. Other sockets take what is pending.
+static size_t
+engine_write_max(int fd)
+{
+    int mss = 0;
+    socklen_t len = sizeof(mss);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &len) != 0 || mss <= 0)
+        return SIZE_MAX;
+    size_t seg = (size_t) mss;
+    return seg >= ENGINE_WRITE_MAX ? seg : ENGINE_WRITE_MAX / seg * seg;
+}
+
 zmi_engine_t *
 zmi_engine_new(zmi_session_t *session, zmi_io_thread_t *io, int fd,
                const zmi_options_t *opts)
@@ -223,6 +249,7 @@ zmi_engine_new(zmi_session_t *session, zmi_io_thread_t *io, int fd,
     e->io = io;
     e->opts = opts;
     e->fd = fd;
+    e->write_max = engine_write_max(fd);
     zmi_decoder_init(&e->dec, engine_max_in(opts));
     zmi_decoder_set_slicing(&e->dec, ENGINE_IN_BATCH - ENGINE_IN_MIN_ROOM);
     zmi_timer_init(&e->handshake_timer, engine_handshake_expired, e);
@@ -549,15 +576,18 @@ engine_in_room(zmi_engine_t *e)
     return true;
 }
 
-static void
-engine_in_event(void *arg)
+// One read and what it brings. Returns true when it filled a big body
+// and its next header exactly, so more of a stream of big frames is likely
+// waiting: the caller reads again without a reactor turn. After false the
+// engine may be gone.
+static bool
+engine_read(zmi_engine_t *e)
 {
-    zmi_engine_t *e = arg;
     if (e->has_stalled || e->state == ENGINE_FAILING)
-        return;
+        return false;
     if (!engine_in_room(e)) {
         engine_fail(e, -ENOMEM);
-        return;
+        return false;
     }
     uint8_t *space = e->inbuf->data + e->in_len;
     uint8_t *target = space;
@@ -575,16 +605,24 @@ engine_in_event(void *arg)
         cap = ENGINE_IN_SMALL_READ;
         small = true;
     }
-    ssize_t n = read(e->fd, target, cap);
+    // A body read in place brings the next frame's header along into the
+    // block: a stream of big frames then costs one read each and no copy.
+    struct iovec iov[2] = { { target, cap }, { space, 0 } };
+    int iovcnt = 1;
+    if (target != space) {
+        iov[1].iov_len = ZMI_ZMTP_HEADER_MAX;
+        iovcnt = 2;
+    }
+    ssize_t n = readv(e->fd, iov, iovcnt);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-            return;
+            return false;
         engine_fail(e, -errno);
-        return;
+        return false;
     }
     if (n == 0) {
         engine_fail(e, -ECONNRESET);
-        return;
+        return false;
     }
     if (e->track_rx)
         e->last_rx = zmi_clock_ms();
@@ -596,25 +634,49 @@ engine_in_event(void *arg)
         e->big_in = false;
     if (target != space) {
         // Read straight into a big body: let the decoder count it.
+        size_t in_body = (size_t) n < cap ? (size_t) n : cap;
         size_t used;
         zmi_msg_t frame;
-        int rc = zmi_decoder_decode(&e->dec, target, (size_t) n, &used, &frame);
+        int rc = zmi_decoder_decode(&e->dec, target, in_body, &used, &frame);
         if (rc < 0) {
             engine_fail(e, rc);
-            return;
+            return false;
         }
+        bool go_on = true;
         if (rc == 1) {
             bool alive = true;
-            bool go_on = engine_on_frame(e, &frame, &alive);
+            go_on = engine_on_frame(e, &frame, &alive);
             if (!alive)
-                return;
-            zmi_session_flush(e->session);
-            (void) go_on;
+                return false;
         }
-        return;
+        // The octets after the body wait in the block; while the session
+        // is full they stay there until zmi_engine_restart_input.
+        e->in_len += (size_t) n - in_body;
+        if (go_on && !engine_process_input(e))
+            return false;
+        // NB: the frame is made visible to the socket by the caller's
+        // flush when reading goes on, so one wake-up covers several.
+        bool again = go_on && rc == 1 && (size_t) n == cap + iov[1].iov_len
+                     && !e->has_stalled;
+        if (!again)
+            zmi_session_flush(e->session);
+        return again;
     }
     e->in_len += (size_t) n;
     engine_process_input(e);
+    return false;
+}
+
+static void
+engine_in_event(void *arg)
+{
+    zmi_engine_t *e = arg;
+    for (int i = 1; engine_read(e); i++) {
+        if (i == ENGINE_MAX_READS) {
+            zmi_session_flush(e->session);
+            return;
+        }
+    }
 }
 
 void
@@ -659,8 +721,9 @@ engine_out_event(void *arg)
     zmi_engine_t *e = arg;
     for (int i = 0; i < ENGINE_MAX_WRITES; i++) {
         engine_fill(e);
-        struct iovec iov[2];
-        int cnt = zmi_encoder_iov(&e->enc, iov);
+        struct iovec iov[ZMI_ENCODER_IOV_MAX];
+        int cnt = zmi_encoder_iov(&e->enc, iov, ZMI_ENCODER_IOV_MAX,
+                                  e->write_max);
         if (cnt == 0) {
             e->output_active = false;
             zmi_reactor_reset_pollout(e->io->reactor, e->handle);
@@ -681,6 +744,11 @@ engine_out_event(void *arg)
             return;
         }
         zmi_encoder_consumed(&e->enc, (size_t) n);
+        // The MSS grows as the connection warms up: look again after the
+        // first writes that took all they could, then after every 64th.
+        if ((size_t) n == e->write_max
+            && (++e->full_writes < 16 || e->full_writes % 64 == 0))
+            e->write_max = engine_write_max(e->fd);
     }
     // Still more to write: wait for the fd.
     engine_want_output(e);

@@ -428,7 +428,9 @@ zmi_session_engine_error(zmi_session_t *s, int err)
     s->engine = NULL;
     if (s->pipe != NULL) {
         // A message half received from the dead connection never arrives,
+        // while whole ones the engine had not flushed yet do.
         zmi_pipe_rollback(s->pipe);
+        zmi_pipe_flush(s->pipe);
         // and the rest of a half-sent one can't go on another connection.
         s->drop_rest = s->out_more;
         s->out_more = false;

@@ -329,6 +329,63 @@ test_message_sizes(void **state)
     zmsg_close(pull);
 }
 
+// Big frames back to back, mixed with small ones and split into
+// multipart messages: the sender queues many at once, so one write carries
+// the end of one body and the start of the next (cut at the segment size
+// on tcp), and the receiver reads each body in place with the next header
+// alongside. Every part must arrive whole, in order, with its MORE flag.
+static const size_t stream_sizes[] = {
+    65536, 65536, 65483, 65484, 9, 100000, 49152, 300, 65536, 8192,
+    1 << 20, 65545, 0, 70000, 131072, 1, 48 * 1024 + 1, 65536,
+};
+#define STREAM_PARTS (sizeof(stream_sizes) / sizeof(stream_sizes[0]))
+#define STREAM_ROUNDS 12
+
+static unsigned char
+stream_byte(size_t round, size_t part, size_t i)
+{
+    return (unsigned char) (i * 131 + part * 17 + round * 7 + (i >> 12));
+}
+
+static void
+test_big_frames_back_to_back(void **state)
+{
+    fixture_t *f = *state;
+    void *pull = zt_socket(f->ctx, ZMSG_PULL);
+    char ep[256];
+    zt_bind(pull, ep, sizeof(ep));
+    void *push = zt_socket(f->ctx, ZMSG_PUSH);
+    assert_int_equal(zmsg_connect(push, ep), 0);
+    unsigned char *buf = malloc(1 << 20);
+    assert_non_null(buf);
+    // Parts 3k+2 end a message; the others carry MORE.
+    for (size_t r = 0; r < STREAM_ROUNDS; r++)
+        for (size_t p = 0; p < STREAM_PARTS; p++) {
+            size_t n = stream_sizes[p];
+            for (size_t i = 0; i < n; i++)
+                buf[i] = stream_byte(r, p, i);
+            int more = p % 3 != 2 && p + 1 < STREAM_PARTS ? ZMSG_SNDMORE : 0;
+            assert_int_equal(zmsg_send(push, buf, n, more), (int) n);
+        }
+    for (size_t r = 0; r < STREAM_ROUNDS; r++)
+        for (size_t p = 0; p < STREAM_PARTS; p++) {
+            size_t n = stream_sizes[p];
+            zmsg_msg_t msg;
+            zmsg_msg_init(&msg);
+            assert_int_equal(zmsg_msg_recv(&msg, pull, 0), (int) n);
+            const unsigned char *d = zmsg_msg_data(&msg);
+            for (size_t i = 0; i < n; i++)
+                if (d[i] != stream_byte(r, p, i))
+                    fail_msg("round %zu part %zu octet %zu differs", r, p, i);
+            int more = p % 3 != 2 && p + 1 < STREAM_PARTS;
+            assert_int_equal(zmsg_msg_more(&msg), more);
+            zmsg_msg_close(&msg);
+        }
+    free(buf);
+    zmsg_close(push);
+    zmsg_close(pull);
+}
+
 // zmsg_connect succeeds before anything listens, and messages sent then
 // arrive once the peer binds.
 static void
@@ -484,6 +541,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_multipart_is_atomic, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_message_sizes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_big_frames_back_to_back, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_connect_before_bind, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reconnect_after_binder_restarts,

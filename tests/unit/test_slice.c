@@ -9,6 +9,7 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -223,8 +224,9 @@ test_encoder_releases_copied_slices(void **state)
         zmi_msg_init_slice(&m, b, b->data + 64 * i, 64);
         assert_true(zmi_encoder_push(&enc, &m));
     }
-    struct iovec iov[2];
-    assert_int_equal(zmi_encoder_iov(&enc, iov), 1);
+    struct iovec iov[ZMI_ENCODER_IOV_MAX];
+    assert_int_equal(
+        zmi_encoder_iov(&enc, iov, ZMI_ENCODER_IOV_MAX, SIZE_MAX), 1);
     assert_int_equal(iov[0].iov_len, 5 * 66);
     const uint8_t *p = iov[0].iov_base;
     for (int i = 0; i < 5; i++) {
