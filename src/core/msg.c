@@ -7,6 +7,7 @@
 
 #include "msg.h"
 
+#include "core/copy_cold.h"
 #include "core/mem_cache.h"
 
 #include <errno.h>
@@ -207,6 +208,12 @@ arena_room(size_t size)
 int
 zmi_msg_init_send(zmi_msg_t *m, const void *data, size_t size)
 {
+    if (zmi_copy_cold_wanted(size)) {
+        int rc = zmi_msg_init_size(m, size);
+        if (rc == 0)
+            zmi_copy_cold(zmi_msg_data(m), data, size);
+        return rc;
+    }
     if (size <= ZMI_MSG_VSM_MAX || size > ZMI_MSG_ARENA_PART_MAX)
         return zmi_msg_init_buffer(m, data, size);
     size_t room = (size + ARENA_ALIGN - 1) & ~(size_t) (ARENA_ALIGN - 1);

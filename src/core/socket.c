@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/copy_cold.h"
 #include "core/ctx.h"
 #include "core/endpoint.h"
 #include "core/err.h"
@@ -154,6 +155,7 @@ zmi_socket_send(zmi_socket_t *s, zmi_msg_t *msg, int flags)
     rc = s->ops->send(s->pstate, msg);
     if (rc != -EAGAIN)
         return rc;
+    zmi_copy_cold_note_full(s->opts.sndhwm);
     if ((flags & ZMSG_DONTWAIT) || s->opts.sndtimeo == 0)
         return -EAGAIN;
     int64_t deadline =
