@@ -347,11 +347,14 @@ stream_byte(size_t round, size_t part, size_t i)
     return (unsigned char) (i * 131 + part * 17 + round * 7 + (i >> 12));
 }
 
+// Streams the parts from a PUSH to a PULL with the given RCVHWM (0: the
+// default) and checks every one.
 static void
-test_big_frames_back_to_back(void **state)
+big_frames_stream(fixture_t *f, int rcvhwm)
 {
-    fixture_t *f = *state;
     void *pull = zt_socket(f->ctx, ZMSG_PULL);
+    if (rcvhwm > 0)
+        zt_setint(pull, ZMSG_RCVHWM, rcvhwm);
     char ep[256];
     zt_bind(pull, ep, sizeof(ep));
     void *push = zt_socket(f->ctx, ZMSG_PUSH);
@@ -384,6 +387,21 @@ test_big_frames_back_to_back(void **state)
     free(buf);
     zmsg_close(push);
     zmsg_close(pull);
+}
+
+static void
+test_big_frames_back_to_back(void **state)
+{
+    big_frames_stream(*state, 0);
+}
+
+// The same with a receive queue of two messages: the engine stops reading
+// in the middle of the stream again and again, with the next header
+// already read, and must go on where it stopped.
+static void
+test_big_frames_with_a_full_receive_queue(void **state)
+{
+    big_frames_stream(*state, 2);
 }
 
 // After a send found the queues full, big parts are copied past the cache
@@ -585,6 +603,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_message_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_frames_back_to_back, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_big_frames_with_a_full_receive_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_parts_after_a_full_queue,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect_before_bind, setup,
