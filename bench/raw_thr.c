@@ -235,19 +235,26 @@ stream_iov(struct iovec *iov, uint64_t off, size_t want)
     return cnt;
 }
 
+// One sendmsg of iov[0..cnt), again after EINTR; exits on an error.
+static size_t
+send_once(struct iovec *iov, int cnt)
+{
+    for (;;) {
+        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t) cnt };
+        ssize_t n = sendmsg(send_fd, &mh, MSG_NOSIGNAL);
+        if (n >= 0)
+            return (size_t) n;
+        if (errno != EINTR)
+            die("sendmsg");
+    }
+}
+
 // Sends everything iov[0..cnt) describes, looping over short writes.
 static void
 send_all(struct iovec *iov, int cnt)
 {
     while (cnt > 0) {
-        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t) cnt };
-        ssize_t n = sendmsg(send_fd, &mh, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            die("sendmsg");
-        }
-        size_t done = (size_t) n;
+        size_t done = send_once(iov, cnt);
         while (cnt > 0 && done >= iov->iov_len) {
             done -= iov->iov_len;
             iov++;
@@ -273,15 +280,9 @@ send_stream(void)
         if ((uint64_t) want > stream_len - off)
             want = (size_t) (stream_len - off);
         int cnt = stream_iov(iov, off, want);
-        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t) cnt };
-        ssize_t n = sendmsg(send_fd, &mh, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            die("sendmsg");
-        }
+        size_t n = send_once(iov, cnt);
         off += (uint64_t) n;
-        if ((size_t) n == chunk)
+        if (n == chunk)
             chunk = write_max(send_fd);
     }
 }

@@ -80,9 +80,10 @@ run_ctest() {
 }
 
 job_plain() {
-    header "plain: gcc, Debug, -Werror, epoll reactor, examples and demo"
+    header "plain: gcc, Debug, -Werror, epoll reactor, examples, bench and demo"
+    # The benchmarks are built (not run) so that they keep compiling.
     CC=gcc configure "$ROOT/plain" -DCMAKE_BUILD_TYPE=Debug -DZMSG_WERROR=ON \
-        -DZMSG_POLLER=epoll -DZMSG_BUILD_EXAMPLES=ON
+        -DZMSG_POLLER=epoll -DZMSG_BUILD_EXAMPLES=ON -DZMSG_BUILD_BENCH=ON
     # The full soak here: 10^7 PUSH/PULL messages and 5 x 10^6 REQ/REP
     # round trips (10^7 messages) over tcp; the other jobs run less.
     SOAK_ROUNDTRIPS=5000000 SOAK_CLIENTS=16 run_ctest "$ROOT/plain"
