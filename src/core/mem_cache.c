@@ -12,6 +12,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -42,21 +43,19 @@ cache_class(size_t bytes, size_t *class_bytes)
     return (shift - CACHE_MIN_SHIFT) * CACHE_STEPS + (int) steps - 1;
 }
 
-static size_t
-round_up_64(size_t bytes)
-{
-    return (bytes + 63) & ~(size_t) 63;
-}
 
 void *
-zmi_mem_alloc(size_t bytes)
+zmi_mem_alloc(size_t bytes, size_t align)
 {
     size_t class_bytes;
     int c = cache_class(bytes, &class_bytes);
     if (c < 0) {
-        if (bytes > SIZE_MAX - 63)
+        if (align <= _Alignof(max_align_t))
+            return malloc(bytes);
+        // NB: C11 wants the size a multiple of the alignment.
+        if (bytes > SIZE_MAX - (align - 1))
             return NULL;
-        return aligned_alloc(64, round_up_64(bytes));
+        return aligned_alloc(align, (bytes + align - 1) & ~(align - 1));
     }
     for (int i = 0; i < CACHE_SLOTS; i++) {
         _Atomic(void *) *slot = &cache_slots[c][i];

@@ -17,9 +17,10 @@
 // Most bytes the cache holds at once.
 #define ZMI_MEM_CACHE_BYTES (4u << 20)
 
-// A block of at least bytes bytes, aligned to 64, or NULL. Blocks of a
-// size the cache does not keep come from aligned_alloc.
-void *zmi_mem_alloc(size_t bytes);
+// A block of at least bytes bytes, or NULL. Blocks the cache keeps are
+// aligned to 64; others come from malloc, or from aligned_alloc when align
+// (a power of two) asks for more than malloc gives.
+void *zmi_mem_alloc(size_t bytes, size_t align);
 // Gives back a block from zmi_mem_alloc; bytes must be the value it was
 // allocated with. NULL is ignored.
 void zmi_mem_free(void *p, size_t bytes);

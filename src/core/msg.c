@@ -41,7 +41,8 @@ zmi_msg_init_size(zmi_msg_t *m, size_t size)
     }
     if (size > SIZE_MAX - sizeof(zmi_msg_content_t))
         return -ENOMEM;
-    zmi_msg_content_t *c = zmi_mem_alloc(sizeof(*c) + size);
+    zmi_msg_content_t *c = zmi_mem_alloc(sizeof(*c) + size,
+                                         _Alignof(zmi_msg_content_t));
     if (c == NULL)
         return -ENOMEM;
     c->data = c + 1;
@@ -111,7 +112,7 @@ zmi_msg_buf_new(size_t cap)
     if (cap > UINT32_MAX)
         return NULL;
     // NB: aligned so that the counter has its cache line to itself.
-    zmi_msg_buf_t *b = zmi_mem_alloc(sizeof(zmi_msg_buf_t) + cap);
+    zmi_msg_buf_t *b = zmi_mem_alloc(sizeof(zmi_msg_buf_t) + cap, 64);
     if (b == NULL)
         return NULL;
     atomic_init(&b->refs, ZMI_MSG_BUF_BIAS);

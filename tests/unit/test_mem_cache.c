@@ -18,7 +18,7 @@ static void
 test_reuse(void **state)
 {
     (void) state;
-    uint8_t *p = zmi_mem_alloc(BIG);
+    uint8_t *p = zmi_mem_alloc(BIG, 64);
     assert_non_null(p);
     assert_int_equal((uintptr_t) p % 64, 0);
     memset(p, 0xab, BIG); // ASan: the whole size is usable
@@ -26,7 +26,7 @@ test_reuse(void **state)
     zmi_mem_free(p, BIG);
     assert_true(zmi_mem_cache_held() > held);
     // Any size of the same class gets the same block back.
-    uint8_t *q = zmi_mem_alloc(BIG + 100);
+    uint8_t *q = zmi_mem_alloc(BIG + 100, 64);
     assert_ptr_equal(q, p);
     assert_int_equal(zmi_mem_cache_held(), held);
     memset(q, 0xcd, BIG + 100);
@@ -41,16 +41,24 @@ test_sizes_not_kept(void **state)
     static const size_t sizes[] = { 1, 64, 16384, (1u << 20) + 1, 3u << 20 };
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         size_t held = zmi_mem_cache_held();
-        uint8_t *p = zmi_mem_alloc(sizes[i]);
+        uint8_t *p = zmi_mem_alloc(sizes[i], 64);
         assert_non_null(p);
         assert_int_equal((uintptr_t) p % 64, 0);
         memset(p, 1, sizes[i]);
         zmi_mem_free(p, sizes[i]);
         assert_int_equal(zmi_mem_cache_held(), held);
     }
+    // Without an alignment to keep, they come from malloc.
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        uint8_t *p = zmi_mem_alloc(sizes[i], 8);
+        assert_non_null(p);
+        assert_int_equal((uintptr_t) p % 8, 0);
+        memset(p, 2, sizes[i]);
+        zmi_mem_free(p, sizes[i]);
+    }
     // Every class boundary up to 1 MiB round-trips.
     for (size_t n = 16385; n <= (1u << 20); n += 4093) {
-        uint8_t *p = zmi_mem_alloc(n);
+        uint8_t *p = zmi_mem_alloc(n, 64);
         assert_non_null(p);
         p[0] = 1;
         p[n - 1] = 2;
@@ -66,7 +74,7 @@ test_bound(void **state)
     static void *blocks[N];
     size_t size = 300000;
     for (int i = 0; i < N; i++) {
-        blocks[i] = zmi_mem_alloc(size);
+        blocks[i] = zmi_mem_alloc(size, 64);
         assert_non_null(blocks[i]);
     }
     for (int i = 0; i < N; i++)
@@ -76,7 +84,7 @@ test_bound(void **state)
     assert_true(held >= size);
     // Taking them all out again empties the class.
     for (int i = 0; i < N; i++)
-        blocks[i] = zmi_mem_alloc(size);
+        blocks[i] = zmi_mem_alloc(size, 64);
     assert_true(zmi_mem_cache_held() < held);
     for (int i = 0; i < N; i++)
         zmi_mem_free(blocks[i], size);
@@ -95,7 +103,7 @@ churn_main(void *arg)
     struct churn *c = arg;
     for (int i = 0; i < 20000; i++) {
         size_t size = 20000 + (size_t) (i % 7) * 1000;
-        uint8_t *p = zmi_mem_alloc(size);
+        uint8_t *p = zmi_mem_alloc(size, 64);
         if (p == NULL) {
             c->failures++;
             continue;
