@@ -15,29 +15,6 @@
 #include "core/socket.h"
 #include "pattern/pattern.h"
 
-typedef struct fixture {
-    void *ctx;
-} fixture_t;
-
-static int
-setup(void **state)
-{
-    fixture_t *f = calloc(1, sizeof(*f));
-    f->ctx = zmsg_ctx_new();
-    assert_non_null(f->ctx);
-    *state = f;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    fixture_t *f = *state;
-    zt_term(f->ctx);
-    free(f);
-    return 0;
-}
-
 static void
 subscribe(void *sub, const char *topic)
 {
@@ -65,11 +42,11 @@ expect_sequence(void *sub, const char *const *want, int n)
 static void
 test_prefix_filtering(void **state)
 {
-    fixture_t *f = *state;
-    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    void *ctx = *state;
+    void *pub = zt_socket(ctx, ZMSG_PUB);
     char ep[256];
     zt_bind(pub, ep, sizeof(ep));
-    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    void *sub = zt_socket(ctx, ZMSG_SUB);
     assert_int_equal(zmsg_connect(sub, ep), 0);
     subscribe(sub, "A");
     subscribe(sub, "B");
@@ -88,11 +65,11 @@ test_prefix_filtering(void **state)
 static void
 test_counted_subscriptions_and_unsubscribe(void **state)
 {
-    fixture_t *f = *state;
-    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    void *ctx = *state;
+    void *pub = zt_socket(ctx, ZMSG_PUB);
     char ep[256];
     zt_bind(pub, ep, sizeof(ep));
-    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    void *sub = zt_socket(ctx, ZMSG_SUB);
     assert_int_equal(zmsg_connect(sub, ep), 0);
     subscribe(sub, "A");
     subscribe(sub, "A");
@@ -122,11 +99,11 @@ test_counted_subscriptions_and_unsubscribe(void **state)
 static void
 test_overlapping_prefixes_deliver_once(void **state)
 {
-    fixture_t *f = *state;
-    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    void *ctx = *state;
+    void *pub = zt_socket(ctx, ZMSG_PUB);
     char ep[256];
     zt_bind(pub, ep, sizeof(ep));
-    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    void *sub = zt_socket(ctx, ZMSG_SUB);
     assert_int_equal(zmsg_connect(sub, ep), 0);
     subscribe(sub, "A");
     subscribe(sub, "AB");
@@ -144,13 +121,13 @@ test_overlapping_prefixes_deliver_once(void **state)
 static void
 test_sub_connected_to_two_pubs_gets_both(void **state)
 {
-    fixture_t *f = *state;
+    void *ctx = *state;
     void *pub[2];
     char ep[2][256];
-    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    void *sub = zt_socket(ctx, ZMSG_SUB);
     subscribe(sub, "from");
     for (int i = 0; i < 2; i++) {
-        pub[i] = zt_socket(f->ctx, ZMSG_PUB);
+        pub[i] = zt_socket(ctx, ZMSG_PUB);
         zt_bind(pub[i], ep[i], sizeof(ep[i]));
         assert_int_equal(zmsg_connect(sub, ep[i]), 0);
         zt_sync_pubsub(pub[i], sub);
@@ -179,12 +156,12 @@ test_sub_connected_to_two_pubs_gets_both(void **state)
 static void
 test_stalled_subscriber_never_blocks_and_drops_are_counted(void **state)
 {
-    fixture_t *f = *state;
-    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    void *ctx = *state;
+    void *pub = zt_socket(ctx, ZMSG_PUB);
     zt_setint(pub, ZMSG_SNDHWM, 10);
     char ep[256];
     zt_bind(pub, ep, sizeof(ep));
-    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    void *sub = zt_socket(ctx, ZMSG_SUB);
     zt_setint(sub, ZMSG_RCVHWM, 10);
     assert_int_equal(zmsg_connect(sub, ep), 0);
     subscribe(sub, "m");
@@ -229,18 +206,18 @@ static void
 test_subscriptions_survive_publisher_restart(void **state)
 {
     ZT_NOT_INPROC(); // each publisher lives in its own context
-    fixture_t *f = *state;
+    void *ctx = *state;
     char ep[64];
     int fd;
     zt_unbound_endpoint(ep, sizeof(ep), &fd);
     zt_release_endpoint(fd);
-    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    void *sub = zt_socket(ctx, ZMSG_SUB);
     zt_setint(sub, ZMSG_RECONNECT_IVL, 10);
     assert_int_equal(zmsg_connect(sub, ep), 0);
     subscribe(sub, "keep");
     for (int round = 0; round < 2; round++) {
-        void *ctx = zmsg_ctx_new();
-        void *pub = zt_socket(ctx, ZMSG_PUB);
+        void *pub_ctx = zmsg_ctx_new();
+        void *pub = zt_socket(pub_ctx, ZMSG_PUB);
         assert_int_equal(zmsg_bind(pub, ep), 0);
         // Publish until the SUB gets it: only possible if the new PUB
         // learned the subscription from the replay.
@@ -260,7 +237,7 @@ test_subscriptions_survive_publisher_restart(void **state)
         }
         zt_setint(pub, ZMSG_LINGER, 0);
         zmsg_close(pub);
-        assert_int_equal(zmsg_ctx_term(ctx), 0);
+        assert_int_equal(zmsg_ctx_term(pub_ctx), 0);
     }
     zmsg_close(sub);
 }
@@ -323,8 +300,8 @@ static void
 test_filtering_happens_at_the_publisher(void **state)
 {
     ZT_TCP_ONLY(); // a raw peer on the wire
-    fixture_t *f = *state;
-    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    void *ctx = *state;
+    void *pub = zt_socket(ctx, ZMSG_PUB);
     int fd = raw_subscriber(pub);
     zt_raw_subscribe(fd, "A", 1, 1);
     raw_sync(pub, fd, "Aprobe");
@@ -342,8 +319,8 @@ static void
 test_zmtp30_subscription_messages(void **state)
 {
     ZT_TCP_ONLY(); // a raw peer on the wire
-    fixture_t *f = *state;
-    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    void *ctx = *state;
+    void *pub = zt_socket(ctx, ZMSG_PUB);
     int fd = raw_subscriber(pub);
     zt_raw_send_frame(fd, "\x01Z", 0);
     raw_sync(pub, fd, "Zprobe");
@@ -411,13 +388,13 @@ count_free(void *data, void *hint)
 static void
 test_fanout_shares_one_buffer(void **state)
 {
-    fixture_t *f = *state;
-    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    void *ctx = *state;
+    void *pub = zt_socket(ctx, ZMSG_PUB);
     char ep[256];
     zt_bind(pub, ep, sizeof(ep));
     void *subs[10];
     for (int i = 0; i < 10; i++) {
-        subs[i] = zt_socket(f->ctx, ZMSG_SUB);
+        subs[i] = zt_socket(ctx, ZMSG_SUB);
         assert_int_equal(zmsg_connect(subs[i], ep), 0);
         subscribe(subs[i], "f");
         zt_sync_pubsub(pub, subs[i]);
@@ -465,17 +442,17 @@ test_fanout_shares_one_buffer(void **state)
     for (int i = 0; i < 10; i++)
         zmsg_close(subs[i]);
     zmsg_close(pub);
-    zt_term(f->ctx);
-    f->ctx = zmsg_ctx_new();
+    zt_term(ctx);
+    ctx = zmsg_ctx_new();
     assert_int_equal(free_calls, 1);
 }
 
 static void
 test_wrong_direction_is_enotsup(void **state)
 {
-    fixture_t *f = *state;
-    void *pub = zt_socket(f->ctx, ZMSG_PUB);
-    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    void *ctx = *state;
+    void *pub = zt_socket(ctx, ZMSG_PUB);
+    void *sub = zt_socket(ctx, ZMSG_SUB);
     char buf[4];
     assert_int_equal(zmsg_send(sub, "x", 1, 0), -1);
     assert_int_equal(zmsg_errno(), ENOTSUP);
@@ -493,12 +470,12 @@ test_wrong_direction_is_enotsup(void **state)
 static void
 test_invert_matching(void **state)
 {
-    fixture_t *f = *state;
-    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    void *ctx = *state;
+    void *pub = zt_socket(ctx, ZMSG_PUB);
     zt_setint(pub, ZMSG_INVERT_MATCHING, 1);
     char ep[256];
     zt_bind(pub, ep, sizeof(ep));
-    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    void *sub = zt_socket(ctx, ZMSG_SUB);
     zt_setint(sub, ZMSG_INVERT_MATCHING, 1);
     assert_int_equal(zmsg_connect(sub, ep), 0);
     subscribe(sub, "A");
@@ -536,8 +513,8 @@ static void
 test_subscription_flood_is_bounded(void **state)
 {
     ZT_TCP_ONLY(); // a raw peer on the wire
-    fixture_t *f = *state;
-    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    void *ctx = *state;
+    void *pub = zt_socket(ctx, ZMSG_PUB);
     int fd = raw_subscriber(pub);
     char topic[32];
     for (int i = 0; i < 20000; i++) {
@@ -565,12 +542,12 @@ test_subscription_flood_is_bounded(void **state)
 static void
 test_multipart_whole_or_nothing_under_drops(void **state)
 {
-    fixture_t *f = *state;
-    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    void *ctx = *state;
+    void *pub = zt_socket(ctx, ZMSG_PUB);
     zt_setint(pub, ZMSG_SNDHWM, 10);
     char ep[256];
     zt_bind(pub, ep, sizeof(ep));
-    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    void *sub = zt_socket(ctx, ZMSG_SUB);
     zt_setint(sub, ZMSG_RCVHWM, 10);
     assert_int_equal(zmsg_connect(sub, ep), 0);
     subscribe(sub, "m");
@@ -625,13 +602,13 @@ test_multipart_whole_or_nothing_under_drops(void **state)
 static void
 test_sub_fair_queues_publishers(void **state)
 {
-    fixture_t *f = *state;
-    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    void *ctx = *state;
+    void *sub = zt_socket(ctx, ZMSG_SUB);
     subscribe(sub, "");
     void *pub[2];
     for (int i = 0; i < 2; i++) {
         char ep[256];
-        pub[i] = zt_socket(f->ctx, ZMSG_PUB);
+        pub[i] = zt_socket(ctx, ZMSG_PUB);
         zt_bind(pub[i], ep, sizeof(ep));
         assert_int_equal(zmsg_connect(sub, ep), 0);
         zt_sync_pubsub(pub[i], sub);
@@ -678,8 +655,8 @@ static void
 test_malformed_subscriptions_are_ignored(void **state)
 {
     ZT_TCP_ONLY(); // a raw peer on the wire
-    fixture_t *f = *state;
-    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    void *ctx = *state;
+    void *pub = zt_socket(ctx, ZMSG_PUB);
     int fd = raw_subscriber(pub);
     raw_send_bytes(fd, "\x05X", 2, 0); // not 0 or 1
     raw_send_bytes(fd, "\x01", 1, 1);  // flag, then the topic in a part
@@ -701,11 +678,11 @@ static void
 test_oversized_message_from_subscriber_closes_it(void **state)
 {
     ZT_TCP_ONLY(); // a raw peer on the wire
-    fixture_t *f = *state;
-    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    void *ctx = *state;
+    void *pub = zt_socket(ctx, ZMSG_PUB);
     char ep[256];
     zt_bind(pub, ep, sizeof(ep));
-    void *good = zt_socket(f->ctx, ZMSG_SUB);
+    void *good = zt_socket(ctx, ZMSG_SUB);
     assert_int_equal(zmsg_connect(good, ep), 0);
     subscribe(good, "g");
     zt_sync_pubsub(pub, good);
@@ -729,8 +706,8 @@ static void
 test_per_subscriber_subscription_cap(void **state)
 {
     ZT_TCP_ONLY(); // a raw peer on the wire
-    fixture_t *f = *state;
-    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    void *ctx = *state;
+    void *pub = zt_socket(ctx, ZMSG_PUB);
     int fd = raw_subscriber(pub);
     enum { TOPIC = 1000, COUNT = 300 };
     static char topic[TOPIC + 2];
@@ -767,7 +744,7 @@ test_per_subscriber_subscription_cap(void **state)
 int
 main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) ZT_CTX_TEST(name)
     const struct CMUnitTest tests[] = {
         T(test_prefix_filtering),
         T(test_counted_subscriptions_and_unsubscribe),

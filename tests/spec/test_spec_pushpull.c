@@ -11,37 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef struct fixture {
-    void *ctx;
-} fixture_t;
-
-static int
-setup(void **state)
-{
-    fixture_t *f = calloc(1, sizeof(*f));
-    f->ctx = zmsg_ctx_new();
-    assert_non_null(f->ctx);
-    *state = f;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    fixture_t *f = *state;
-    zt_term(f->ctx);
-    free(f);
-    return 0;
-}
-
 static void
 test_roundtrip(void **state)
 {
-    fixture_t *f = *state;
-    void *pull = zt_socket(f->ctx, ZMSG_PULL);
+    void *ctx = *state;
+    void *pull = zt_socket(ctx, ZMSG_PULL);
     char ep[256];
     zt_bind(pull, ep, sizeof(ep));
-    void *push = zt_socket(f->ctx, ZMSG_PUSH);
+    void *push = zt_socket(ctx, ZMSG_PUSH);
     assert_int_equal(zmsg_connect(push, ep), 0);
     zt_send_str(push, "hello", 0);
     zt_recv_str(pull, "hello", 0);
@@ -54,13 +31,13 @@ test_roundtrip(void **state)
 static void
 test_push_round_robins_over_three_pulls(void **state)
 {
-    fixture_t *f = *state;
-    void *push = zt_socket(f->ctx, ZMSG_PUSH);
+    void *ctx = *state;
+    void *push = zt_socket(ctx, ZMSG_PUSH);
     char ep[256];
     zt_bind(push, ep, sizeof(ep));
     void *pulls[3];
     for (int i = 0; i < 3; i++) {
-        pulls[i] = zt_socket(f->ctx, ZMSG_PULL);
+        pulls[i] = zt_socket(ctx, ZMSG_PULL);
         assert_int_equal(zmsg_connect(pulls[i], ep), 0);
     }
     zt_wait_pipes(push, 3);
@@ -99,13 +76,13 @@ test_push_round_robins_over_three_pulls(void **state)
 static void
 test_pull_fair_queues_three_pushes(void **state)
 {
-    fixture_t *f = *state;
-    void *pull = zt_socket(f->ctx, ZMSG_PULL);
+    void *ctx = *state;
+    void *pull = zt_socket(ctx, ZMSG_PULL);
     char ep[256];
     zt_bind(pull, ep, sizeof(ep));
     void *push[3];
     for (int i = 0; i < 3; i++) {
-        push[i] = zt_socket(f->ctx, ZMSG_PUSH);
+        push[i] = zt_socket(ctx, ZMSG_PUSH);
         assert_int_equal(zmsg_connect(push[i], ep), 0);
     }
     char msg[16];
@@ -145,11 +122,11 @@ test_pull_fair_queues_three_pushes(void **state)
 static void
 test_push_queues_exactly_hwm_before_peer_exists(void **state)
 {
-    fixture_t *f = *state;
+    void *ctx = *state;
     char ep[64];
     int refuse_fd;
     zt_unbound_endpoint(ep, sizeof(ep), &refuse_fd);
-    void *push = zt_socket(f->ctx, ZMSG_PUSH);
+    void *push = zt_socket(ctx, ZMSG_PUSH);
     zt_setint(push, ZMSG_SNDHWM, 7);
     assert_int_equal(zmsg_connect(push, ep), 0);
     char msg[16];
@@ -168,7 +145,7 @@ test_push_queues_exactly_hwm_before_peer_exists(void **state)
     // Now the peer appears on that port: the 7 queued messages arrive,
     // in order, and nothing else.
     zt_release_endpoint(refuse_fd);
-    void *pull = zt_socket(f->ctx, ZMSG_PULL);
+    void *pull = zt_socket(ctx, ZMSG_PULL);
     assert_int_equal(zmsg_bind(pull, ep), 0);
     for (int i = 0; i < 7; i++) {
         snprintf(msg, sizeof(msg), "%d", i);
@@ -188,12 +165,12 @@ test_push_queues_exactly_hwm_before_peer_exists(void **state)
 static void
 test_hwm_blocks_and_exact_count_after_drain(void **state)
 {
-    fixture_t *f = *state;
-    void *pull = zt_socket(f->ctx, ZMSG_PULL);
+    void *ctx = *state;
+    void *pull = zt_socket(ctx, ZMSG_PULL);
     zt_setint(pull, ZMSG_RCVHWM, 10);
     char ep[256];
     zt_bind(pull, ep, sizeof(ep));
-    void *push = zt_socket(f->ctx, ZMSG_PUSH);
+    void *push = zt_socket(ctx, ZMSG_PUSH);
     zt_setint(push, ZMSG_SNDHWM, 10);
     zt_setint(push, ZMSG_SNDTIMEO, 500);
     assert_int_equal(zmsg_connect(push, ep), 0);
@@ -260,14 +237,14 @@ multipart_sender_main(void *arg)
 static void
 test_multipart_is_atomic(void **state)
 {
-    fixture_t *f = *state;
-    void *pull = zt_socket(f->ctx, ZMSG_PULL);
+    void *ctx = *state;
+    void *pull = zt_socket(ctx, ZMSG_PULL);
     char ep[256];
     zt_bind(pull, ep, sizeof(ep));
     multipart_sender_t senders[2] = { { NULL, 'a' }, { NULL, 'b' } };
     pthread_t threads[2];
     for (int i = 0; i < 2; i++) {
-        senders[i].push = zt_socket(f->ctx, ZMSG_PUSH);
+        senders[i].push = zt_socket(ctx, ZMSG_PUSH);
         assert_int_equal(zmsg_connect(senders[i].push, ep), 0);
         assert_int_equal(pthread_create(&threads[i], NULL,
                                         multipart_sender_main, &senders[i]),
@@ -316,11 +293,11 @@ check_size(void *push, void *pull, size_t size)
 static void
 test_message_sizes(void **state)
 {
-    fixture_t *f = *state;
-    void *pull = zt_socket(f->ctx, ZMSG_PULL);
+    void *ctx = *state;
+    void *pull = zt_socket(ctx, ZMSG_PULL);
     char ep[256];
     zt_bind(pull, ep, sizeof(ep));
-    void *push = zt_socket(f->ctx, ZMSG_PUSH);
+    void *push = zt_socket(ctx, ZMSG_PUSH);
     assert_int_equal(zmsg_connect(push, ep), 0);
     size_t sizes[] = { 0, 1, 48, 49, 255, 256, 8191, 8192, 65536, 1 << 20 };
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
@@ -350,14 +327,14 @@ stream_byte(size_t round, size_t part, size_t i)
 // Streams the parts from a PUSH to a PULL with the given RCVHWM (0: the
 // default) and checks every one.
 static void
-big_frames_stream(fixture_t *f, int rcvhwm)
+big_frames_stream(void *ctx, int rcvhwm)
 {
-    void *pull = zt_socket(f->ctx, ZMSG_PULL);
+    void *pull = zt_socket(ctx, ZMSG_PULL);
     if (rcvhwm > 0)
         zt_setint(pull, ZMSG_RCVHWM, rcvhwm);
     char ep[256];
     zt_bind(pull, ep, sizeof(ep));
-    void *push = zt_socket(f->ctx, ZMSG_PUSH);
+    void *push = zt_socket(ctx, ZMSG_PUSH);
     assert_int_equal(zmsg_connect(push, ep), 0);
     unsigned char *buf = malloc(1 << 20);
     assert_non_null(buf);
@@ -410,14 +387,14 @@ test_big_frames_with_a_full_receive_queue(void **state)
 static void
 test_big_parts_after_a_full_queue(void **state)
 {
-    fixture_t *f = *state;
-    void *push = zt_socket(f->ctx, ZMSG_PUSH);
+    void *ctx = *state;
+    void *push = zt_socket(ctx, ZMSG_PUSH);
     zt_setint(push, ZMSG_SNDHWM, 200);
     char ep[256];
     zt_bind(push, ep, sizeof(ep));
     assert_int_equal(zmsg_send(push, "x", 1, ZMSG_DONTWAIT), -1);
     assert_int_equal(zmsg_errno(), EAGAIN);
-    void *pull = zt_socket(f->ctx, ZMSG_PULL);
+    void *pull = zt_socket(ctx, ZMSG_PULL);
     assert_int_equal(zmsg_connect(pull, ep), 0);
     enum { PARTS = 40, SIZE = 65536 + 5 };
     unsigned char *buf = malloc(SIZE);
@@ -451,16 +428,16 @@ test_big_parts_after_a_full_queue(void **state)
 static void
 test_connect_before_bind(void **state)
 {
-    fixture_t *f = *state;
+    void *ctx = *state;
     char ep[64];
     int refuse_fd;
     zt_unbound_endpoint(ep, sizeof(ep), &refuse_fd);
-    void *push = zt_socket(f->ctx, ZMSG_PUSH);
+    void *push = zt_socket(ctx, ZMSG_PUSH);
     zt_setint(push, ZMSG_RECONNECT_IVL, 10);
     assert_int_equal(zmsg_connect(push, ep), 0);
     zt_send_str(push, "early", 0);
     zt_release_endpoint(refuse_fd);
-    void *pull = zt_socket(f->ctx, ZMSG_PULL);
+    void *pull = zt_socket(ctx, ZMSG_PULL);
     assert_int_equal(zmsg_bind(pull, ep), 0);
     zt_recv_str(pull, "early", 0);
     zmsg_close(push);
@@ -473,8 +450,8 @@ static void
 test_reconnect_after_binder_restarts(void **state)
 {
     ZT_NOT_INPROC(); // its peer lives in another context
-    fixture_t *f = *state;
-    void *push = zt_socket(f->ctx, ZMSG_PUSH);
+    void *ctx = *state;
+    void *push = zt_socket(ctx, ZMSG_PUSH);
     zt_setint(push, ZMSG_RECONNECT_IVL, 10);
     zt_setint(push, ZMSG_RECONNECT_IVL_MAX, 100);
     void *ctx2 = zmsg_ctx_new();
@@ -514,8 +491,8 @@ static void
 test_linger_delivers_after_close(void **state)
 {
     ZT_NOT_INPROC(); // its peer lives in another context
-    fixture_t *f = *state;
-    void *pull = zt_socket(f->ctx, ZMSG_PULL);
+    void *ctx = *state;
+    void *pull = zt_socket(ctx, ZMSG_PULL);
     char ep[256];
     zt_bind(pull, ep, sizeof(ep));
     void *ctx2 = zmsg_ctx_new();
@@ -589,30 +566,19 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_push_round_robins_over_three_pulls, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pull_fair_queues_three_pushes,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_push_queues_exactly_hwm_before_peer_exists, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_hwm_blocks_and_exact_count_after_drain, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_multipart_is_atomic, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_message_sizes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_big_frames_back_to_back, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(
-            test_big_frames_with_a_full_receive_queue, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_big_parts_after_a_full_queue,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_connect_before_bind, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_reconnect_after_binder_restarts,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_linger_delivers_after_close,
-                                        setup, teardown),
+        ZT_CTX_TEST(test_roundtrip),
+        ZT_CTX_TEST(test_push_round_robins_over_three_pulls),
+        ZT_CTX_TEST(test_pull_fair_queues_three_pushes),
+        ZT_CTX_TEST(test_push_queues_exactly_hwm_before_peer_exists),
+        ZT_CTX_TEST(test_hwm_blocks_and_exact_count_after_drain),
+        ZT_CTX_TEST(test_multipart_is_atomic),
+        ZT_CTX_TEST(test_message_sizes),
+        ZT_CTX_TEST(test_big_frames_back_to_back),
+        ZT_CTX_TEST(test_big_frames_with_a_full_receive_queue),
+        ZT_CTX_TEST(test_big_parts_after_a_full_queue),
+        ZT_CTX_TEST(test_connect_before_bind),
+        ZT_CTX_TEST(test_reconnect_after_binder_restarts),
+        ZT_CTX_TEST(test_linger_delivers_after_close),
         cmocka_unit_test(test_linger_zero_drops_and_term_returns),
         cmocka_unit_test(test_linger_bounds_term_with_dead_peer),
     };

@@ -12,29 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef struct fixture {
-    void *ctx;
-} fixture_t;
-
-static int
-setup(void **state)
-{
-    fixture_t *f = calloc(1, sizeof(*f));
-    f->ctx = zmsg_ctx_new();
-    assert_non_null(f->ctx);
-    *state = f;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    fixture_t *f = *state;
-    zt_term(f->ctx);
-    free(f);
-    return 0;
-}
-
 // A REP bound on an ephemeral port, with its endpoint.
 static void *
 bound_rep(void *ctx, char *ep, size_t cap)
@@ -47,10 +24,10 @@ bound_rep(void *ctx, char *ep, size_t cap)
 static void
 test_roundtrip(void **state)
 {
-    fixture_t *f = *state;
+    void *ctx = *state;
     char ep[256];
-    void *rep = bound_rep(f->ctx, ep, sizeof(ep));
-    void *req = zt_socket(f->ctx, ZMSG_REQ);
+    void *rep = bound_rep(ctx, ep, sizeof(ep));
+    void *req = zt_socket(ctx, ZMSG_REQ);
     assert_int_equal(zmsg_connect(req, ep), 0);
     for (int i = 0; i < 3; i++) {
         zt_send_str(req, "Hello", 0);
@@ -67,10 +44,10 @@ test_roundtrip(void **state)
 static void
 test_out_of_order_calls_are_efsm(void **state)
 {
-    fixture_t *f = *state;
+    void *ctx = *state;
     char ep[256];
-    void *rep = bound_rep(f->ctx, ep, sizeof(ep));
-    void *req = zt_socket(f->ctx, ZMSG_REQ);
+    void *rep = bound_rep(ctx, ep, sizeof(ep));
+    void *req = zt_socket(ctx, ZMSG_REQ);
     assert_int_equal(zmsg_connect(req, ep), 0);
     char buf[16];
     assert_int_equal(zmsg_recv(req, buf, sizeof(buf), 0), -1);
@@ -94,12 +71,12 @@ test_out_of_order_calls_are_efsm(void **state)
 static void
 test_req_round_robins_over_three_reps(void **state)
 {
-    fixture_t *f = *state;
+    void *ctx = *state;
     char ep[3][256];
     void *rep[3];
-    void *req = zt_socket(f->ctx, ZMSG_REQ);
+    void *req = zt_socket(ctx, ZMSG_REQ);
     for (int i = 0; i < 3; i++) {
-        rep[i] = bound_rep(f->ctx, ep[i], sizeof(ep[i]));
+        rep[i] = bound_rep(ctx, ep[i], sizeof(ep[i]));
         assert_int_equal(zmsg_connect(req, ep[i]), 0);
     }
     // Connecting pipes exist at once, in connect order.
@@ -123,13 +100,13 @@ test_req_round_robins_over_three_reps(void **state)
 static void
 test_three_clients_get_their_own_replies(void **state)
 {
-    fixture_t *f = *state;
+    void *ctx = *state;
     char ep[256];
-    void *rep = bound_rep(f->ctx, ep, sizeof(ep));
+    void *rep = bound_rep(ctx, ep, sizeof(ep));
     void *req[3];
     char msg[64];
     for (int i = 0; i < 3; i++) {
-        req[i] = zt_socket(f->ctx, ZMSG_REQ);
+        req[i] = zt_socket(ctx, ZMSG_REQ);
         assert_int_equal(zmsg_connect(req[i], ep), 0);
         snprintf(msg, sizeof(msg), "client%d", i);
         zt_send_str(req[i], msg, 0);
@@ -153,10 +130,10 @@ test_three_clients_get_their_own_replies(void **state)
 static void
 test_multipart_request_and_reply(void **state)
 {
-    fixture_t *f = *state;
+    void *ctx = *state;
     char ep[256];
-    void *rep = bound_rep(f->ctx, ep, sizeof(ep));
-    void *req = zt_socket(f->ctx, ZMSG_REQ);
+    void *rep = bound_rep(ctx, ep, sizeof(ep));
+    void *req = zt_socket(ctx, ZMSG_REQ);
     assert_int_equal(zmsg_connect(req, ep), 0);
     zt_send_str(req, "a", ZMSG_SNDMORE);
     zt_send_str(req, "", ZMSG_SNDMORE); // an empty body part is just data
@@ -175,10 +152,10 @@ test_multipart_request_and_reply(void **state)
 static void
 test_empty_and_large_messages(void **state)
 {
-    fixture_t *f = *state;
+    void *ctx = *state;
     char ep[256];
-    void *rep = bound_rep(f->ctx, ep, sizeof(ep));
-    void *req = zt_socket(f->ctx, ZMSG_REQ);
+    void *rep = bound_rep(ctx, ep, sizeof(ep));
+    void *req = zt_socket(ctx, ZMSG_REQ);
     assert_int_equal(zmsg_connect(req, ep), 0);
     size_t sizes[] = { 0, 1 << 20 };
     for (int i = 0; i < 2; i++) {
@@ -238,11 +215,11 @@ static void
 test_req_recovers_through_rcvtimeo(void **state)
 {
     ZT_NOT_INPROC(); // its peer lives in another context
-    fixture_t *f = *state;
+    void *ctx = *state;
     char ep[64];
     free_endpoint(ep, sizeof(ep));
     peer_t rep = peer_rep_at(ep);
-    void *req = zt_socket(f->ctx, ZMSG_REQ);
+    void *req = zt_socket(ctx, ZMSG_REQ);
     zt_setint(req, ZMSG_RECONNECT_IVL, 10);
     zt_setint(req, ZMSG_RCVTIMEO, 200);
     assert_int_equal(zmsg_connect(req, ep), 0);
@@ -275,11 +252,11 @@ static void
 test_req_recovers_in_relaxed_mode(void **state)
 {
     ZT_NOT_INPROC(); // its peer lives in another context
-    fixture_t *f = *state;
+    void *ctx = *state;
     char ep[64];
     free_endpoint(ep, sizeof(ep));
     peer_t rep = peer_rep_at(ep);
-    void *req = zt_socket(f->ctx, ZMSG_REQ);
+    void *req = zt_socket(ctx, ZMSG_REQ);
     zt_setint(req, ZMSG_REQ_RELAXED, 1);
     zt_setint(req, ZMSG_REQ_CORRELATE, 1);
     zt_setint(req, ZMSG_RECONNECT_IVL, 10);
@@ -302,10 +279,10 @@ test_req_recovers_in_relaxed_mode(void **state)
 static void
 test_correlate_drops_stale_reply(void **state)
 {
-    fixture_t *f = *state;
+    void *ctx = *state;
     char ep[256];
-    void *rep = bound_rep(f->ctx, ep, sizeof(ep));
-    void *req = zt_socket(f->ctx, ZMSG_REQ);
+    void *rep = bound_rep(ctx, ep, sizeof(ep));
+    void *req = zt_socket(ctx, ZMSG_REQ);
     zt_setint(req, ZMSG_REQ_RELAXED, 1);
     zt_setint(req, ZMSG_REQ_CORRELATE, 1);
     assert_int_equal(zmsg_connect(req, ep), 0);
@@ -385,12 +362,12 @@ static void
 test_req_resends_when_peer_dies(void **state)
 {
     ZT_NOT_INPROC(); // its peer lives in another context
-    fixture_t *f = *state;
+    void *ctx = *state;
     char ep1[64], ep2[256];
     free_endpoint(ep1, sizeof(ep1));
     peer_t rep1 = peer_rep_at(ep1);
-    void *rep2 = bound_rep(f->ctx, ep2, sizeof(ep2));
-    void *req = zt_socket(f->ctx, ZMSG_REQ);
+    void *rep2 = bound_rep(ctx, ep2, sizeof(ep2));
+    void *req = zt_socket(ctx, ZMSG_REQ);
     zt_setint(req, ZMSG_REQ_RESEND_IVL, 5000);
     zt_setint(req, ZMSG_RECONNECT_IVL, 10);
     assert_int_equal(zmsg_connect(req, ep1), 0);
@@ -429,11 +406,11 @@ test_req_resends_when_peer_dies(void **state)
 static void
 test_req_resends_after_interval(void **state)
 {
-    fixture_t *f = *state;
+    void *ctx = *state;
     char ep1[256], ep2[256];
-    void *rep1 = bound_rep(f->ctx, ep1, sizeof(ep1));
-    void *rep2 = bound_rep(f->ctx, ep2, sizeof(ep2));
-    void *req = zt_socket(f->ctx, ZMSG_REQ);
+    void *rep1 = bound_rep(ctx, ep1, sizeof(ep1));
+    void *rep2 = bound_rep(ctx, ep2, sizeof(ep2));
+    void *req = zt_socket(ctx, ZMSG_REQ);
     zt_setint(req, ZMSG_REQ_RESEND_IVL, 100);
     assert_int_equal(zmsg_connect(req, ep1), 0);
     assert_int_equal(zmsg_connect(req, ep2), 0);
@@ -456,11 +433,11 @@ test_req_resends_after_interval(void **state)
 static void
 test_req_resends_while_waiting_in_poll(void **state)
 {
-    fixture_t *f = *state;
+    void *ctx = *state;
     char ep1[256], ep2[256];
-    void *rep1 = bound_rep(f->ctx, ep1, sizeof(ep1));
-    void *rep2 = bound_rep(f->ctx, ep2, sizeof(ep2));
-    void *req = zt_socket(f->ctx, ZMSG_REQ);
+    void *rep1 = bound_rep(ctx, ep1, sizeof(ep1));
+    void *rep2 = bound_rep(ctx, ep2, sizeof(ep2));
+    void *req = zt_socket(ctx, ZMSG_REQ);
     zt_setint(req, ZMSG_REQ_RESEND_IVL, 100);
     assert_int_equal(zmsg_connect(req, ep1), 0);
     assert_int_equal(zmsg_connect(req, ep2), 0);
@@ -482,9 +459,9 @@ static void
 test_rep_serves_next_after_requester_leaves(void **state)
 {
     ZT_NOT_INPROC(); // its peer lives in another context
-    fixture_t *f = *state;
+    void *ctx = *state;
     char ep[256];
-    void *rep = bound_rep(f->ctx, ep, sizeof(ep));
+    void *rep = bound_rep(ctx, ep, sizeof(ep));
     void *ctx2 = zmsg_ctx_new();
     void *gone = zt_socket(ctx2, ZMSG_REQ);
     assert_int_equal(zmsg_connect(gone, ep), 0);
@@ -494,7 +471,7 @@ test_rep_serves_next_after_requester_leaves(void **state)
     zmsg_close(gone);
     assert_int_equal(zmsg_ctx_term(ctx2), 0);
     zt_send_str(rep, "lost", 0); // vanishes, no error
-    void *req = zt_socket(f->ctx, ZMSG_REQ);
+    void *req = zt_socket(ctx, ZMSG_REQ);
     assert_int_equal(zmsg_connect(req, ep), 0);
     zt_send_str(req, "next", 0);
     zt_recv_str(rep, "next", 0);
@@ -511,9 +488,9 @@ static void
 test_rep_drops_request_without_envelope(void **state)
 {
     ZT_TCP_ONLY(); // a raw peer on the wire
-    fixture_t *f = *state;
+    void *ctx = *state;
     char ep[256];
-    void *rep = bound_rep(f->ctx, ep, sizeof(ep));
+    void *rep = bound_rep(ctx, ep, sizeof(ep));
     int fd = zt_raw_connect(atoi(strrchr(ep, ':') + 1));
     zt_raw_handshake(fd, "REQ");
     zt_raw_read_handshake(fd);
@@ -539,10 +516,10 @@ static void
 test_req_drops_reply_without_envelope(void **state)
 {
     ZT_TCP_ONLY(); // a raw peer on the wire
-    fixture_t *f = *state;
+    void *ctx = *state;
     char ep[64];
     int lfd = zt_raw_listen(ep, sizeof(ep));
-    void *req = zt_socket(f->ctx, ZMSG_REQ);
+    void *req = zt_socket(ctx, ZMSG_REQ);
     assert_int_equal(zmsg_connect(req, ep), 0);
     zt_send_str(req, "question", 0);
     int fd = zt_raw_accept(lfd);
@@ -569,12 +546,12 @@ test_req_drops_reply_without_envelope(void **state)
 static void
 test_rep_fair_queues_requesters(void **state)
 {
-    fixture_t *f = *state;
+    void *ctx = *state;
     char ep[256];
-    void *rep = bound_rep(f->ctx, ep, sizeof(ep));
+    void *rep = bound_rep(ctx, ep, sizeof(ep));
     void *req[2];
     for (int i = 0; i < 2; i++) {
-        req[i] = zt_socket(f->ctx, ZMSG_REQ);
+        req[i] = zt_socket(ctx, ZMSG_REQ);
         zt_setint(req[i], ZMSG_REQ_RELAXED, 1);
         assert_int_equal(zmsg_connect(req[i], ep), 0);
         zt_send_str(req[i], i == 0 ? "A" : "B", 0);
@@ -598,10 +575,10 @@ static void
 test_req_drops_reply_from_peer_not_asked(void **state)
 {
     ZT_TCP_ONLY(); // raw peers on the wire
-    fixture_t *f = *state;
+    void *ctx = *state;
     char ep[2][64];
     int lfd[2], fd[2];
-    void *req = zt_socket(f->ctx, ZMSG_REQ);
+    void *req = zt_socket(ctx, ZMSG_REQ);
     for (int i = 0; i < 2; i++) {
         lfd[i] = zt_raw_listen(ep[i], sizeof(ep[i]));
         assert_int_equal(zmsg_connect(req, ep[i]), 0);
@@ -642,8 +619,8 @@ test_req_drops_reply_from_peer_not_asked(void **state)
 static void
 test_req_without_peer_cannot_send(void **state)
 {
-    fixture_t *f = *state;
-    void *req = zt_socket(f->ctx, ZMSG_REQ);
+    void *ctx = *state;
+    void *req = zt_socket(ctx, ZMSG_REQ);
     assert_int_equal(zmsg_send(req, "x", 1, ZMSG_DONTWAIT), -1);
     assert_int_equal(zmsg_errno(), EAGAIN);
     zt_setint(req, ZMSG_SNDTIMEO, 50);
@@ -653,7 +630,7 @@ test_req_without_peer_cannot_send(void **state)
     assert_true(zt_now_ms() - t0 >= 45);
     // Still a fresh REQ: a peer makes it work.
     char ep[256];
-    void *rep = bound_rep(f->ctx, ep, sizeof(ep));
+    void *rep = bound_rep(ctx, ep, sizeof(ep));
     assert_int_equal(zmsg_connect(req, ep), 0);
     zt_setint(req, ZMSG_SNDTIMEO, ZT_TIMEOUT_MS);
     zt_send_str(req, "x", 0);
@@ -665,7 +642,7 @@ test_req_without_peer_cannot_send(void **state)
 int
 main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) ZT_CTX_TEST(name)
     const struct CMUnitTest tests[] = {
         T(test_roundtrip),
         T(test_out_of_order_calls_are_efsm),

@@ -13,29 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct fixture {
-    void *ctx;
-} fixture_t;
-
-static int
-setup(void **state)
-{
-    fixture_t *f = calloc(1, sizeof(*f));
-    f->ctx = zmsg_ctx_new();
-    assert_non_null(f->ctx);
-    *state = f;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    fixture_t *f = *state;
-    zt_term(f->ctx);
-    free(f);
-    return 0;
-}
-
 // Nothing can be received right now. Over inproc a connected peer's
 // message is in the pipe when zmsg_send returns, and a DONTWAIT receive
 // first processes the attach, so this is exact, not a timing guess.
@@ -52,8 +29,8 @@ assert_nothing_to_receive(void *s)
 static void
 test_connect_before_bind_delivers_queued_messages(void **state)
 {
-    fixture_t *f = *state;
-    void *push = zt_socket(f->ctx, ZMSG_PUSH);
+    void *ctx = *state;
+    void *push = zt_socket(ctx, ZMSG_PUSH);
     assert_int_equal(zmsg_connect(push, "inproc://early"), 0);
     // The queue exists already: DONTWAIT sends are taken.
     zt_send_str(push, "first", ZMSG_DONTWAIT);
@@ -61,7 +38,7 @@ test_connect_before_bind_delivers_queued_messages(void **state)
     zt_send_str(push, "b", ZMSG_SNDMORE | ZMSG_DONTWAIT);
     zt_send_str(push, "c", ZMSG_DONTWAIT);
     zt_send_str(push, "last", ZMSG_DONTWAIT);
-    void *pull = zt_socket(f->ctx, ZMSG_PULL);
+    void *pull = zt_socket(ctx, ZMSG_PULL);
     assert_nothing_to_receive(pull);
     assert_int_equal(zmsg_bind(pull, "inproc://early"), 0);
     char ep[64];
@@ -85,10 +62,10 @@ test_connect_before_bind_delivers_queued_messages(void **state)
 static void
 test_names_are_per_context(void **state)
 {
-    fixture_t *f = *state;
+    void *ctx = *state;
     void *other = zmsg_ctx_new();
     assert_non_null(other);
-    void *pull_a = zt_socket(f->ctx, ZMSG_PULL);
+    void *pull_a = zt_socket(ctx, ZMSG_PULL);
     void *pull_b = zt_socket(other, ZMSG_PULL);
     assert_int_equal(zmsg_bind(pull_a, "inproc://same"), 0);
     assert_int_equal(zmsg_bind(pull_b, "inproc://same"), 0);
@@ -110,7 +87,7 @@ test_names_are_per_context(void **state)
     zt_term(third);
     zt_term(other);
     // This context's name still works after the others are gone.
-    void *push_a = zt_socket(f->ctx, ZMSG_PUSH);
+    void *push_a = zt_socket(ctx, ZMSG_PUSH);
     assert_int_equal(zmsg_connect(push_a, "inproc://same"), 0);
     zt_send_str(push_a, "for a", 0);
     zt_recv_str(pull_a, "for a", 0);
@@ -123,13 +100,13 @@ test_names_are_per_context(void **state)
 static void
 test_duplicate_bind_is_eaddrinuse(void **state)
 {
-    fixture_t *f = *state;
-    void *a = zt_socket(f->ctx, ZMSG_PULL);
-    void *b = zt_socket(f->ctx, ZMSG_PULL);
+    void *ctx = *state;
+    void *a = zt_socket(ctx, ZMSG_PULL);
+    void *b = zt_socket(ctx, ZMSG_PULL);
     assert_int_equal(zmsg_bind(a, "inproc://dup"), 0);
     ZT_ASSERT_FAILS(zmsg_bind(b, "inproc://dup"), EADDRINUSE);
     ZT_ASSERT_FAILS(zmsg_bind(a, "inproc://dup"), EADDRINUSE);
-    void *push = zt_socket(f->ctx, ZMSG_PUSH);
+    void *push = zt_socket(ctx, ZMSG_PUSH);
     assert_int_equal(zmsg_connect(push, "inproc://dup"), 0);
     zt_send_str(push, "to a", 0);
     zt_recv_str(a, "to a", 0);
@@ -144,8 +121,8 @@ test_duplicate_bind_is_eaddrinuse(void **state)
 static void
 test_empty_name_is_einval(void **state)
 {
-    fixture_t *f = *state;
-    void *s = zt_socket(f->ctx, ZMSG_PULL);
+    void *ctx = *state;
+    void *s = zt_socket(ctx, ZMSG_PULL);
     ZT_ASSERT_FAILS(zmsg_bind(s, "inproc://"), EINVAL);
     ZT_ASSERT_FAILS(zmsg_connect(s, "inproc://"), EINVAL);
     assert_int_equal(zt_pipes(s), 0);
@@ -181,9 +158,9 @@ make_pair(void *ctx, const char *name, void **push, void **pull)
 static void
 test_multipart_arrives_whole(void **state)
 {
-    fixture_t *f = *state;
+    void *ctx = *state;
     void *push, *pull;
-    make_pair(f->ctx, "inproc://multi", &push, &pull);
+    make_pair(ctx, "inproc://multi", &push, &pull);
     atomic_store(&frees, 0);
     enum { PARTS = 4 };
     void *bufs[PARTS];
@@ -223,9 +200,9 @@ test_multipart_arrives_whole(void **state)
 static void
 test_zero_copy_free_fn_runs_once_after_receiver_closes(void **state)
 {
-    fixture_t *f = *state;
+    void *ctx = *state;
     void *push, *pull;
-    make_pair(f->ctx, "inproc://zerocopy", &push, &pull);
+    make_pair(ctx, "inproc://zerocopy", &push, &pull);
     atomic_store(&frees, 0);
     char *buf = malloc(64);
     memcpy(buf, "zero-copy payload", 18);
@@ -244,8 +221,8 @@ test_zero_copy_free_fn_runs_once_after_receiver_closes(void **state)
     assert_int_equal(atomic_load(&frees), 1);
     zmsg_close(push);
     zmsg_close(pull);
-    zt_term(f->ctx);
-    f->ctx = zmsg_ctx_new();
+    zt_term(ctx);
+    ctx = zmsg_ctx_new();
     assert_int_equal(atomic_load(&frees), 1);
 }
 
@@ -255,9 +232,9 @@ test_zero_copy_free_fn_runs_once_after_receiver_closes(void **state)
 static void
 test_unbound_connect_frees_queued_messages_on_close(void **state)
 {
-    fixture_t *f = *state;
+    void *ctx = *state;
     atomic_store(&frees, 0);
-    void *push = zt_socket(f->ctx, ZMSG_PUSH);
+    void *push = zt_socket(ctx, ZMSG_PUSH);
     assert_int_equal(zmsg_connect(push, "inproc://nobody"), 0);
     char *buf = malloc(8);
     memcpy(buf, "queued", 7);
@@ -266,8 +243,8 @@ test_unbound_connect_frees_queued_messages_on_close(void **state)
     assert_int_equal(zmsg_msg_send(&m, push, ZMSG_DONTWAIT), 7);
     zmsg_msg_close(&m);
     assert_int_equal(zmsg_close(push), 0);
-    zt_term(f->ctx);
-    f->ctx = zmsg_ctx_new();
+    zt_term(ctx);
+    ctx = zmsg_ctx_new();
     assert_int_equal(atomic_load(&frees), 1);
 }
 
@@ -275,9 +252,9 @@ test_unbound_connect_frees_queued_messages_on_close(void **state)
 static void
 test_large_message_is_not_copied(void **state)
 {
-    fixture_t *f = *state;
+    void *ctx = *state;
     void *push, *pull;
-    make_pair(f->ctx, "inproc://large", &push, &pull);
+    make_pair(ctx, "inproc://large", &push, &pull);
     size_t size = 1u << 20;
     zmsg_msg_t out;
     assert_int_equal(zmsg_msg_init_size(&out, size), 0);
@@ -304,16 +281,16 @@ test_large_message_is_not_copied(void **state)
 static void
 test_unbind_then_bind_again(void **state)
 {
-    fixture_t *f = *state;
+    void *ctx = *state;
     void *push, *a;
-    make_pair(f->ctx, "inproc://rebind", &push, &a);
+    make_pair(ctx, "inproc://rebind", &push, &a);
     assert_int_equal(zmsg_unbind(a, "inproc://rebind"), 0);
     ZT_ASSERT_FAILS(zmsg_unbind(a, "inproc://rebind"), ENOENT);
     zt_send_str(push, "still connected", 0);
     zt_recv_str(a, "still connected", 0);
-    void *b = zt_socket(f->ctx, ZMSG_PULL);
+    void *b = zt_socket(ctx, ZMSG_PULL);
     assert_int_equal(zmsg_bind(b, "inproc://rebind"), 0);
-    void *push2 = zt_socket(f->ctx, ZMSG_PUSH);
+    void *push2 = zt_socket(ctx, ZMSG_PUSH);
     assert_int_equal(zmsg_connect(push2, "inproc://rebind"), 0);
     zt_send_str(push2, "to b", 0);
     zt_recv_str(b, "to b", 0);
@@ -321,7 +298,7 @@ test_unbind_then_bind_again(void **state)
     ZT_ASSERT_FAILS(zmsg_bind(a, "inproc://rebind"), EADDRINUSE);
     zmsg_close(b); // closing unbinds too
     assert_int_equal(zmsg_bind(a, "inproc://rebind"), 0);
-    void *push3 = zt_socket(f->ctx, ZMSG_PUSH);
+    void *push3 = zt_socket(ctx, ZMSG_PUSH);
     assert_int_equal(zmsg_connect(push3, "inproc://rebind"), 0);
     zt_send_str(push3, "to a again", 0);
     zt_recv_str(a, "to a again", 0);
@@ -338,22 +315,22 @@ test_unbind_then_bind_again(void **state)
 static void
 test_incompatible_types(void **state)
 {
-    fixture_t *f = *state;
-    void *pub = zt_socket(f->ctx, ZMSG_PUB);
+    void *ctx = *state;
+    void *pub = zt_socket(ctx, ZMSG_PUB);
     assert_int_equal(zmsg_bind(pub, "inproc://pub"), 0);
-    void *push = zt_socket(f->ctx, ZMSG_PUSH);
+    void *push = zt_socket(ctx, ZMSG_PUSH);
     ZT_ASSERT_FAILS(zmsg_connect(push, "inproc://pub"), ZMSG_ENOCOMPATPROTO);
     assert_int_equal(zt_pipes(push), 0);
     assert_int_equal(zt_pipes(pub), 0);
     // A compatible peer of the same binder is fine.
-    void *sub = zt_socket(f->ctx, ZMSG_SUB);
+    void *sub = zt_socket(ctx, ZMSG_SUB);
     assert_int_equal(zmsg_connect(sub, "inproc://pub"), 0);
     zt_wait_pipes(pub, 1);
     // Connect first, then an incompatible bind.
-    void *early = zt_socket(f->ctx, ZMSG_PUSH);
+    void *early = zt_socket(ctx, ZMSG_PUSH);
     assert_int_equal(zmsg_connect(early, "inproc://late-pub"), 0);
     assert_int_equal(zt_pipes(early), 1);
-    void *pub2 = zt_socket(f->ctx, ZMSG_PUB);
+    void *pub2 = zt_socket(ctx, ZMSG_PUB);
     assert_int_equal(zmsg_bind(pub2, "inproc://late-pub"), 0);
     zt_wait_pipes_at_most(early, 0);
     int ev;
@@ -373,10 +350,10 @@ test_incompatible_types(void **state)
 static void
 test_disconnect(void **state)
 {
-    fixture_t *f = *state;
-    void *pull = zt_socket(f->ctx, ZMSG_PULL);
+    void *ctx = *state;
+    void *pull = zt_socket(ctx, ZMSG_PULL);
     assert_int_equal(zmsg_bind(pull, "inproc://dc"), 0);
-    void *push = zt_socket(f->ctx, ZMSG_PUSH);
+    void *push = zt_socket(ctx, ZMSG_PUSH);
     assert_int_equal(zmsg_connect(push, "inproc://dc"), 0);
     zt_send_str(push, "before", 0);
     zt_recv_str(pull, "before", 0);
@@ -392,7 +369,7 @@ test_disconnect(void **state)
     zt_send_str(push, "queued", 0);
     assert_int_equal(zmsg_disconnect(push, "inproc://later"), 0);
     zt_wait_pipes_at_most(push, 0);
-    void *late = zt_socket(f->ctx, ZMSG_PULL);
+    void *late = zt_socket(ctx, ZMSG_PULL);
     assert_int_equal(zmsg_bind(late, "inproc://later"), 0);
     assert_nothing_to_receive(late);
     assert_int_equal(zt_pipes(late), 0);
@@ -444,7 +421,7 @@ test_term_after_closing_a_joined_pair(void **state)
     }
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) ZT_CTX_TEST(name)
 
 int
 main(void)
