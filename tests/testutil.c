@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -238,6 +239,21 @@ int64_t
 zt_now_ms(void)
 {
     return zmi_clock_ms();
+}
+
+long
+zt_rss_kib(void)
+{
+    FILE *fp = fopen("/proc/self/status", "r");
+    if (fp == NULL)
+        return -1;
+    char line[256];
+    long kib = -1;
+    while (fgets(line, sizeof(line), fp) != NULL)
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kib = strtol(line + 6, NULL, 10);
+    fclose(fp);
+    return kib;
 }
 
 const uint8_t zt_greeting31[64]

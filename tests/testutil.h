@@ -98,6 +98,9 @@ void zt_wait_readable(void *s, int n);
 void zt_refusing_port(char *ep, size_t cap, int *fd);
 // Milliseconds from a monotonic clock.
 int64_t zt_now_ms(void);
+// Resident memory (VmRSS) in KiB, or -1 when it cannot be read. Asserts
+// nothing, so any thread may call it.
+long zt_rss_kib(void);
 
 // Raw ZMTP peers built by hand, to test what zmsg does with bytes a real
 // library would never send.

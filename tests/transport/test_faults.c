@@ -95,14 +95,7 @@ wait_fds_at_most(int n)
 static long
 rss_kib(void)
 {
-    FILE *fp = fopen("/proc/self/status", "r");
-    assert_non_null(fp);
-    char line[256];
-    long kib = -1;
-    while (fgets(line, sizeof(line), fp) != NULL)
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            kib = strtol(line + 6, NULL, 10);
-    fclose(fp);
+    long kib = zt_rss_kib();
     assert_true(kib > 0);
     return kib;
 }

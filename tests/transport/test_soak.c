@@ -105,16 +105,7 @@ rss_kib(void)
 #ifdef __GLIBC__
     malloc_trim(0);
 #endif
-    FILE *fp = fopen("/proc/self/status", "r");
-    if (fp == NULL)
-        return -1;
-    char line[256];
-    long kib = -1;
-    while (fgets(line, sizeof(line), fp) != NULL)
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            kib = strtol(line + 6, NULL, 10);
-    fclose(fp);
-    return kib;
+    return zt_rss_kib();
 }
 
 // Checks the RSS figures of a phase and prints them.
