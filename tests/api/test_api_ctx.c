@@ -262,6 +262,20 @@ blocked_wait(blocked_t *b)
         fail_msg("blocked zmsg_recv was not woken");
 }
 
+// Starts b's thread, shuts ctx down, and checks that the blocked call came
+// back with -1 and ETERM.
+static void
+blocked_shutdown_gives_eterm(blocked_t *b, void *ctx)
+{
+    pthread_t th;
+    blocked_start(b, &th);
+    assert_int_equal(zmsg_ctx_shutdown(ctx), 0);
+    blocked_wait(b);
+    pthread_join(th, NULL);
+    assert_int_equal(b->rc, -1);
+    assert_int_equal(b->err, ZMSG_ETERM);
+}
+
 static void
 test_shutdown_wakes_blocked_recv_with_eterm(void **state)
 {
@@ -273,13 +287,7 @@ test_shutdown_wakes_blocked_recv_with_eterm(void **state)
     zt_bind_tcp(pull, ep, sizeof(ep)); // RCVTIMEO stays -1
     blocked_t b;
     blocked_init(&b, pull, false);
-    pthread_t th;
-    blocked_start(&b, &th);
-    assert_int_equal(zmsg_ctx_shutdown(ctx), 0);
-    blocked_wait(&b);
-    pthread_join(th, NULL);
-    assert_int_equal(b.rc, -1);
-    assert_int_equal(b.err, ZMSG_ETERM);
+    blocked_shutdown_gives_eterm(&b, ctx);
     assert_int_equal(zmsg_close(pull), 0);
     assert_int_equal(zmsg_ctx_term(ctx), 0);
     blocked_fini(&b);
@@ -299,13 +307,7 @@ test_shutdown_wakes_blocked_send_and_poll_with_eterm(void **state)
         blocked_t b;
         blocked_init(&b, s, false);
         b.op = (enum blocked_op) op;
-        pthread_t th;
-        blocked_start(&b, &th);
-        assert_int_equal(zmsg_ctx_shutdown(ctx), 0);
-        blocked_wait(&b);
-        pthread_join(th, NULL);
-        assert_int_equal(b.rc, -1);
-        assert_int_equal(b.err, ZMSG_ETERM);
+        blocked_shutdown_gives_eterm(&b, ctx);
         // And again, not just once.
         zmsg_pollitem_t item = { s, -1, ZMSG_POLLIN, 0 };
         assert_int_equal(zmsg_poll(&item, 1, 0), -1);
