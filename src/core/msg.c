@@ -209,7 +209,8 @@ arena_room(size_t size)
 int
 zmi_msg_init_send(zmi_msg_t *m, const void *data, size_t size)
 {
-    if (zmi_copy_cold_wanted(size)) {
+    // NB: the size test first keeps the call off the path of small parts.
+    if (size >= ZMI_COPY_COLD_MIN && zmi_copy_cold_wanted(size)) {
         int rc = zmi_msg_init_size(m, size);
         if (rc == 0)
             zmi_copy_cold(zmi_msg_data(m), data, size);
